@@ -1,0 +1,34 @@
+# baton: durable multi-agent workflows on Azure Durable Functions, run locally with devhost.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 7071
+
+.PHONY: run test serve lint bench install clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt package.json
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed  ## venv + Python and Node dependencies
+
+run: install  ## the main job: Azurite + devhost, one real workflow end to end, report, exit
+	$(PY) -m baton demo --workflow pipeline --input examples/review.json
+
+test: install  ## the whole test suite (starts Azurite when it is not running)
+	$(PY) -m pytest -q
+
+serve: install  ## keep the app running on http://localhost:$(PORT)
+	$(PY) -m devhost start . --port $(PORT)
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf $(VENV) node_modules .azurite .pytest_cache .ruff_cache

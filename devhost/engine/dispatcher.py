@@ -1,0 +1,183 @@
+"""The dispatch loop: lock work from the store, run episodes and activities, commit.
+
+One loop hands out orchestration work items (bounded by ``maxConcurrentOrchestratorFunctions``)
+and activity work items (bounded by ``maxConcurrentActivityFunctions``).  The store
+guarantees one episode per instance at a time.  With a virtual clock and auto time skipping,
+when nothing is runnable and nothing is in flight, time jumps to the next durable timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .. import worker
+from ..clock import Clock, VirtualClock
+from ..errors import WorkItemLost
+from ..loader import FunctionRegistry
+from ..store.base import ActivityWorkItem, OrchestrationWorkItem, TaskHubStore
+from .activities import execute_activity
+from .episode import ActionCache, Episode, EpisodeStats, Functions
+
+log = logging.getLogger("devhost.dispatcher")
+
+
+@dataclass
+class DispatcherOptions:
+    max_activities: int = 10
+    max_orchestrations: int = 10
+    poll_interval: float = 1.0
+    activity_renew_interval: float = 60.0
+
+
+@dataclass
+class DispatcherStats(EpisodeStats):
+    activities: int = 0
+    failures: int = 0
+    time_skips: int = 0
+    abandoned: int = 0
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class Dispatcher:
+    """Runs a task hub's work until cancelled (use :meth:`run` as a background task)."""
+
+    def __init__(
+        self, store: TaskHubStore, clock: Clock, registry: FunctionRegistry, options: DispatcherOptions
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.options = options
+        self.functions = Functions(
+            orchestrators={k: v.name for k, v in registry.orchestrators.items()},
+            activities={k: v.name for k, v in registry.activities.items()},
+        )
+        self.cache = ActionCache()
+        self.stats = DispatcherStats()
+        self._orchestrations = 0
+        self._activities = 0
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                progressed = await self._dispatch_ready()
+                if progressed:
+                    continue
+                if not self.stats.in_flight and await self._skip_time():
+                    continue
+                await self._wait()
+        finally:
+            for task in list(self.stats.in_flight):
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*self.stats.in_flight, return_exceptions=True)
+
+    # --- dispatching --------------------------------------------------------------------
+    async def _dispatch_ready(self) -> bool:
+        progressed = False
+        while self._orchestrations < self.options.max_orchestrations:
+            item = await self.store.lock_orchestration_work_item(self.clock.now())
+            if item is None:
+                break
+            self._orchestrations += 1
+            self._spawn(self._run_episode(item))
+            progressed = True
+        while self._activities < self.options.max_activities:
+            activity = await self.store.lock_activity_work_item()
+            if activity is None:
+                break
+            self._activities += 1
+            self._spawn(self._run_activity(activity))
+            progressed = True
+        return progressed
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self.stats.in_flight.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.stats.in_flight.discard(task)
+        self._wake.set()
+
+    async def _run_episode(self, item: OrchestrationWorkItem) -> None:
+        try:
+            episode = Episode(
+                item, self.clock.now(), self.functions, self._invoke_orchestrator, self.cache, self.stats
+            )
+            commit = await episode.run()
+            await self.store.complete_orchestration_work_item(item, commit)
+        except WorkItemLost as exc:
+            log.warning("episode for %s discarded: %s", item.instance_id, exc)
+            self.cache.drop(item.instance_id)
+        except Exception:
+            self.stats.abandoned += 1
+            self.cache.drop(item.instance_id)
+            log.exception("episode for %s crashed; its messages will be redelivered", item.instance_id)
+            with contextlib.suppress(Exception):
+                await self.store.abandon_orchestration_work_item(item)
+        finally:
+            self._orchestrations -= 1
+
+    async def _invoke_orchestrator(self, name: str, context_json: str) -> str:
+        handle = self.registry.orchestrators[name.lower()].fn
+        return await worker.call_orchestrator(handle, context_json)
+
+    async def _run_activity(self, item: ActivityWorkItem) -> None:
+        renewer = asyncio.ensure_future(self._renew(item))
+        try:
+            result = await execute_activity(item, self.registry.activities, self.clock.now)
+            renewer.cancel()
+            await self.store.complete_activity_work_item(item, result)
+            self.stats.activities += 1
+        except WorkItemLost as exc:
+            log.warning("activity %s result discarded: %s", item.name, exc)
+        except Exception:
+            log.exception("activity work item %s could not be completed; it will be retried", item.message_id)
+            with contextlib.suppress(Exception):
+                await self.store.abandon_activity_work_item(item)
+        finally:
+            renewer.cancel()
+            self._activities -= 1
+
+    async def _renew(self, item: ActivityWorkItem) -> None:
+        while True:
+            await asyncio.sleep(self.options.activity_renew_interval)
+            item = await self.store.renew_activity_work_item(item)
+
+    # --- time -----------------------------------------------------------------------------
+    async def _skip_time(self) -> bool:
+        clock = self.clock
+        if not isinstance(clock, VirtualClock) or not clock.auto_time_skipping:
+            return False
+        due = await self.store.next_visible_time()
+        if due is None or due <= clock.now():
+            return False
+        clock.skip_to(due)
+        self.stats.time_skips += 1
+        return True
+
+    async def _wait(self) -> None:
+        timeout = self.options.poll_interval
+        due = await self.store.next_visible_time()
+        if due is not None:
+            timeout = max(0.0, min(timeout, _seconds_until(due, self.clock.now())))
+        if isinstance(self.clock, VirtualClock):
+            timeout = min(timeout, 0.05)  # virtual time can also move through advance()
+        self._wake.clear()
+        waiter = asyncio.ensure_future(self.store.wait_for_work(timeout))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({waiter, woken}, timeout=timeout + 0.1, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, woken):
+                task.cancel()
+
+
+def _seconds_until(moment: datetime, now: datetime) -> float:
+    return (moment - now).total_seconds()

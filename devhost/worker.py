@@ -1,0 +1,73 @@
+"""Call user functions the way the Python worker does.
+
+The worker runs every ``async def`` function on one long-lived event loop (the SDK keeps a
+module-global aiohttp session and lock bound to the first loop that uses them) and every
+synchronous function in a thread pool.  devhost has one such loop per process, on its own
+thread, shared by every host started in the process, so user code never runs on (or blocks)
+the loop that serves HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from azure.functions import meta
+from azure.functions.durable_functions import ActivityTriggerConverter
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_pool: ThreadPoolExecutor | None = None
+
+
+def _worker_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="devhost-worker-loop", daemon=True)
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="devhost-sync")
+        return _pool
+
+
+async def call(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Invoke ``fn`` as the worker would and await its result from any event loop."""
+    if inspect.iscoroutinefunction(fn):
+        future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), _worker_loop())
+        return await asyncio.wrap_future(future)
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    return await loop.run_in_executor(_thread_pool(), functools.partial(ctx.run, fn, *args, **kwargs))
+
+
+async def call_orchestrator(handle: Callable[[str], str], context_json: str) -> str:
+    """Run an orchestrator handle (synchronous, CPU only) off the serving loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_thread_pool(), handle, context_json)
+
+
+def decode_activity_input(text: str | None) -> Any:
+    """Activity input as the worker's converter decodes it (JSON, else the raw string)."""
+    if text is None:
+        return None
+    return ActivityTriggerConverter.decode(meta.Datum(text, "json"), trigger_metadata=None)
+
+
+def encode_activity_output(value: Any) -> str:
+    """Activity return value as the worker encodes it (``df_dumps``)."""
+    return ActivityTriggerConverter.encode(value, expected_type=None).value

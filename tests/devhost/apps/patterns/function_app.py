@@ -1,0 +1,197 @@
+"""A Durable Functions app exercising every pattern devhost must run (test fixture)."""
+
+import json
+import logging
+from datetime import timedelta
+
+import azure.durable_functions as df
+import azure.functions as func
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+CALLS: dict[str, int] = {}
+
+
+def _count(name: str) -> int:
+    CALLS[name] = CALLS.get(name, 0) + 1
+    return CALLS[name]
+
+
+@app.route(route="orchestrators/{functionName}/{instanceId?}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def http_start(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Start any orchestrator with the JSON body as input."""
+    body = req.get_body()
+    payload = json.loads(body) if body else None
+    instance_id = await client.start_new(
+        req.route_params["functionName"], req.route_params.get("instanceId"), payload
+    )
+    return client.create_check_status_response(req, instance_id)
+
+
+@app.route(route="echo/{word:alpha}", methods=["GET"])
+def echo(req: func.HttpRequest) -> func.HttpResponse:
+    """A plain synchronous HTTP function."""
+    return func.HttpResponse(
+        json.dumps({"word": req.route_params["word"], "q": req.params.get("q"), "h": req.headers.get("x-test")}),
+        mimetype="application/json",
+    )
+
+
+@app.route(route="async-echo", methods=["POST"])
+async def async_echo(req: func.HttpRequest) -> str:
+    """An async HTTP function returning a string."""
+    return req.get_body().decode()
+
+
+@app.activity_trigger(input_name="name")
+def hello(name: str) -> str:
+    _count(f"hello:{name}")
+    return f"Hello {name}!"
+
+
+@app.activity_trigger(input_name="payload")
+async def double(payload: int) -> int:
+    return payload * 2
+
+
+@app.activity_trigger(input_name="key")
+def flaky(key: str) -> str:
+    """Fails the first two times per key (retry test)."""
+    n = _count(f"flaky:{key}")
+    if n <= 2:
+        raise RuntimeError(f"flaky failure {n}")
+    return f"ok after {n}"
+
+
+@app.activity_trigger(input_name="key")
+def always_fails(key: str) -> str:
+    _count(f"always_fails:{key}")
+    raise ValueError(f"nope {key}")
+
+
+@app.orchestration_trigger(context_name="context")
+def chain(context: df.DurableOrchestrationContext):
+    n = (context.get_input() or {}).get("steps", 3)
+    results = []
+    for i in range(n):
+        context.set_custom_status({"completed": i, "total": n})
+        results.append((yield context.call_activity("hello", str(i))))
+    return results
+
+
+@app.orchestration_trigger(context_name="context")
+def fan_out(context: df.DurableOrchestrationContext):
+    n = (context.get_input() or {}).get("count", 10)
+    values = yield context.task_all([context.call_activity("double", i) for i in range(n)])
+    return sum(values)
+
+
+@app.orchestration_trigger(context_name="context")
+def retrying(context: df.DurableOrchestrationContext):
+    key = context.get_input() or "k"
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=3)
+    return (yield context.call_activity_with_retry("flaky", options, key))
+
+
+@app.orchestration_trigger(context_name="context")
+def retry_exhausted(context: df.DurableOrchestrationContext):
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=2)
+    try:
+        yield context.call_activity_with_retry("always_fails", options, context.get_input() or "x")
+    except Exception as exc:  # the orchestrator sees the last failure
+        return f"caught: {exc}"
+    return "unreachable"
+
+
+@app.orchestration_trigger(context_name="context")
+def catches_failure(context: df.DurableOrchestrationContext):
+    try:
+        yield context.call_activity("always_fails", "once")
+    except Exception as exc:
+        return {"caught": str(exc)}
+    return None
+
+
+@app.orchestration_trigger(context_name="context")
+def failing(context: df.DurableOrchestrationContext):
+    context.set_custom_status({"stage": 1})
+    yield context.call_activity("hello", "x")
+    raise ValueError("boom")
+
+
+@app.orchestration_trigger(context_name="context")
+def sleeper(context: df.DurableOrchestrationContext):
+    hours = (context.get_input() or {}).get("hours", 1)
+    start = context.current_utc_datetime
+    yield context.create_timer(start + timedelta(hours=hours))
+    return (context.current_utc_datetime - start).total_seconds()
+
+
+@app.orchestration_trigger(context_name="context")
+def approval(context: df.DurableOrchestrationContext):
+    deadline = context.current_utc_datetime + timedelta(hours=24)
+    timer = context.create_timer(deadline)
+    event = context.wait_for_external_event("Approve")
+    context.set_custom_status("waiting")
+    winner = yield context.task_any([event, timer])
+    if winner == event:
+        timer.cancel()
+        return {"approved": event.result}
+    return "timeout"
+
+
+@app.orchestration_trigger(context_name="context")
+def monitor(context: df.DurableOrchestrationContext):
+    state = context.get_input() or {"round": 0, "max": 3}
+    state = dict(state)
+    state["round"] += 1
+    yield context.create_timer(context.current_utc_datetime + timedelta(minutes=5))
+    if state["round"] < state["max"]:
+        context.continue_as_new(state)
+        return None
+    return state
+
+
+@app.orchestration_trigger(context_name="context")
+def parent(context: df.DurableOrchestrationContext):
+    a = yield context.call_sub_orchestrator("chain", {"steps": 2})
+    b = yield context.call_sub_orchestrator("fan_out", {"count": 4}, instance_id=f"{context.instance_id}-child")
+    return {"chain": a, "fan_out": b}
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_of_failure(context: df.DurableOrchestrationContext):
+    try:
+        yield context.call_sub_orchestrator("failing")
+    except Exception as exc:
+        return {"child_failed": str(exc)}
+    return None
+
+
+@app.orchestration_trigger(context_name="context")
+def guids(context: df.DurableOrchestrationContext):
+    first = context.new_uuid()
+    yield context.call_activity("hello", "g")
+    return [first, context.new_uuid(), context.current_utc_datetime.isoformat()]
+
+
+@app.orchestration_trigger(context_name="context")
+def nondeterministic(context: df.DurableOrchestrationContext):
+    # Changes the activity it calls once the first call's result is in history.
+    name = "double" if CALLS.get("hello:nd") else "hello"
+    yield context.call_activity(name, "nd" if name == "hello" else 1)
+    yield context.call_activity("hello", "after")
+    return "done"
+
+
+@app.orchestration_trigger(context_name="context")
+def calls_missing(context: df.DurableOrchestrationContext):
+    yield context.call_activity("no_such_activity", 1)
+    return "unreachable"
+
+
+@app.orchestration_trigger(context_name="context")
+def waits_forever(context: df.DurableOrchestrationContext):
+    value = yield context.wait_for_external_event("Go")
+    logging.getLogger(__name__).info("got %s", value)
+    return value
