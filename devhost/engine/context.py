@@ -12,8 +12,18 @@ MAXIMUM_SHORT_TIMER = "6.00:00:00"
 LONG_TIMER_INTERVAL = "3.00:00:00"
 
 
-def build_context(instance: OrchestrationInstance, history: list[HistoryEvent]) -> str:
-    """Context JSON for one replay of ``history`` (the whole current execution)."""
+def encode_events(events: list[HistoryEvent]) -> list[str]:
+    """Each event as JSON text; kept between episodes so only new events are encoded."""
+    return [json.dumps(event) for event in events]
+
+
+def build_context(
+    instance: OrchestrationInstance, history: list[HistoryEvent], encoded: list[str] | None = None
+) -> str:
+    """Context JSON for one replay of ``history`` (the whole current execution).
+
+    ``encoded`` is ``history`` already encoded event by event (see :func:`encode_events`).
+    """
     started: HistoryEvent | None = None
     started_at = last_episode = 0
     for index, event in enumerate(history):
@@ -26,7 +36,6 @@ def build_context(instance: OrchestrationInstance, history: list[HistoryEvent]) 
         raise ValueError(f"history of {instance.instance_id} has no ExecutionStarted event")
     parent = started.get("ParentInstance") or {}
     context: dict[str, Any] = {
-        "history": history,
         "input": _decode_once(started.get("Input")),
         "instanceId": instance.instance_id,
         "isReplaying": started_at < last_episode,
@@ -37,7 +46,8 @@ def build_context(instance: OrchestrationInstance, history: list[HistoryEvent]) 
         "maximumShortTimerDuration": MAXIMUM_SHORT_TIMER,
         "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
     }
-    return json.dumps(context)
+    events = encoded if encoded is not None else encode_events(history)
+    return '{"history": [' + ", ".join(events) + "], " + json.dumps(context)[1:]
 
 
 def _decode_once(stored: str | None) -> Any:

@@ -21,7 +21,7 @@ from ..errors import NonDeterminismError
 from ..store.base import EpisodeCommit, Message, OrchestrationInstance, OrchestrationWorkItem, RuntimeStatus
 from . import history as h
 from .actions import ActionError, OrchestratorState, parse_failure, parse_state
-from .context import build_context
+from .context import build_context, encode_events
 from .replay import NewTask, ReplayResult, ShimReplay, TaskKind, replay
 from .scheduling import schedule_new_tasks
 
@@ -48,6 +48,7 @@ class CachedReplay:
     state: OrchestratorState
     shim: ShimReplay
     completed: set[tuple[str, int]]
+    encoded: list[str]
 
 
 @dataclass
@@ -189,7 +190,7 @@ class Episode:
                 self._schedule(instance, cached.state, cached.shim, result)
                 return
         self.stats.replays += 1
-        context = build_context(instance, self.history)
+        context = build_context(instance, self.history, self._encoded_history())
         try:
             state = parse_state(await self.invoke(instance.name, context))
         except ActionError as exc:
@@ -248,8 +249,13 @@ class Episode:
             shim.apply(event)
         instance.last_updated_time = self.now
         self.cache.put(instance, CachedReplay(
-            instance.execution_id, len(self.history), state, shim, self.completed
+            instance.execution_id, len(self.history), state, shim, self.completed, self._encoded_history()
         ))
+
+    def _encoded_history(self) -> list[str]:
+        if self.cached is None:
+            return encode_events(self.history)
+        return [*self.cached.encoded, *encode_events(self.appended)]
 
     # --- outcomes -----------------------------------------------------------------------
     def _apply_custom_status(self, instance: OrchestrationInstance, state: OrchestratorState | None) -> None:

@@ -1,0 +1,78 @@
+"""Engine benchmark: devhost against durabletask-python's InMemoryBackend, in one run.
+
+Workloads: a chain of 100 no-op activities and a fan-out/fan-in of 1,000.  Prints ms per
+step (chain) and per activity (fan-out), the ratio peer/devhost (> 1 means devhost is
+faster), and how many Python replays devhost needed.  ``--store azurite`` adds the Azure
+Storage store; ``--rounds`` repeats each workload and reports the best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.peer import run_peer  # noqa: E402
+from devhost.host import DevHost, unique_hub_name  # noqa: E402
+
+APP = ROOT / "bench" / "app"
+
+
+async def run_devhost(store: str, chain_steps: int, fan_count: int, rounds: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"chain": [], "fan_out": [], "fan_out_replays": [], "chain_replays": []}
+    async with DevHost.start(APP, store=store, clock="system", hub_name=unique_hub_name("bench")) as host:
+        stats = host.dispatcher.stats
+        for name, arg in (("chain", chain_steps), ("fan_out", fan_count)):
+            for i in range(rounds + 1):
+                replays_before = stats.replays
+                started = time.perf_counter()
+                instance_id = await host.client.start(name, input=json.dumps(json.dumps(arg)))
+                status = await host.wait_for_instance(instance_id, timeout=600)
+                elapsed = time.perf_counter() - started
+                if status["runtimeStatus"] != "Completed" or status["output"] != arg:
+                    raise RuntimeError(f"devhost {name} failed: {status}")
+                if i:
+                    out[name].append(elapsed)
+                    out[f"{name}_replays"].append(stats.replays - replays_before)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chain", type=int, default=100)
+    parser.add_argument("--fan-out", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", action="append", choices=("memory", "azurite"), default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    stores = args.store or ["memory"]
+    peer = run_peer(args.chain, args.fan_out, args.rounds)
+    rows = []
+    for store in stores:
+        result = asyncio.run(run_devhost(store, args.chain, args.fan_out, args.rounds))
+        rows.append((store, result))
+    peer_chain = min(peer["chain"]) / args.chain * 1000
+    peer_fan = min(peer["fan_out"])
+    print(f"\nchain of {args.chain} no-op activities (best of {args.rounds}), ms per step:")
+    print(f"  durabletask InMemoryBackend  {peer_chain:8.2f}")
+    for store, result in rows:
+        ms = min(result["chain"]) / args.chain * 1000
+        print(f"  devhost ({store:8})         {ms:8.2f}   ratio peer/devhost {peer_chain / ms:5.2f}x"
+              f"   replays {max(result['chain_replays'])}")
+    print(f"\nfan-out/fan-in of {args.fan_out} (best of {args.rounds}), seconds total:")
+    print(f"  durabletask InMemoryBackend  {peer_fan:8.3f}")
+    for store, result in rows:
+        seconds = min(result["fan_out"])
+        print(f"  devhost ({store:8})         {seconds:8.3f}   ratio peer/devhost {peer_fan / seconds:5.2f}x"
+              f"   replays {max(result['fan_out_replays'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""``python -m devhost start [APP_DIR] [--port 7071] [--store azurite|memory]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .errors import DevhostError
+from .host import STORES, DevHost
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (+ exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(fmt: str, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.identity", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m devhost", description="Local host for Durable Functions apps.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="serve an app's functions and run its orchestrations")
+    start.add_argument("app_dir", nargs="?", default=".", help="folder with function_app.py (default: .)")
+    start.add_argument("--port", type=int, default=7071)
+    start.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    start.add_argument("--store", choices=STORES, default="azurite", help="task hub store (default: azurite)")
+    start.add_argument("--hub", default=None, help="task hub name (default: host.json hubName)")
+    start.add_argument("--log-format", choices=("text", "json"), default="text")
+    start.add_argument("--verbose", "-v", action="store_true")
+    return parser
+
+
+async def serve(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with DevHost.start(
+        Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub
+    ) as host:
+        print(host.describe(), flush=True)
+        print(f"devhost is listening on {host.url} (Ctrl+C to stop)", flush=True)
+        await stop.wait()
+        print("devhost: shutting down", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_format, args.verbose)
+    try:
+        asyncio.run(serve(args))
+    except DevhostError as exc:
+        print(f"devhost: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"devhost: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,200 @@
+"""DevHost: one running local Functions host (app + HTTP server + dispatcher + task hub)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import azurite
+from .clock import Clock, SystemClock, VirtualClock
+from .engine import fastdates
+from .engine.dispatcher import Dispatcher, DispatcherOptions
+from .errors import DevhostError
+from .loader import FunctionRegistry, load_app
+from .settings import HostSettings, load_host_settings, load_local_settings
+from .store.base import RuntimeStatus, TaskHubStore
+from .store.memory import MemoryStore
+
+log = logging.getLogger("devhost")
+
+STORES = ("memory", "azurite")
+
+
+class DevHost:
+    """A started host.  Create with :meth:`start` (an async context manager)."""
+
+    def __init__(
+        self,
+        registry: FunctionRegistry,
+        settings: HostSettings,
+        store: TaskHubStore,
+        clock: Clock,
+        dispatcher: Dispatcher,
+        runner: web.AppRunner,
+        url: str,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.runner = runner
+        self.url = url
+
+    @property
+    def hub_name(self) -> str:
+        return self.store.hub_name
+
+    @property
+    def client(self) -> Any:
+        """The host's :class:`~devhost.client.TaskHubClient`."""
+        from .server.app import TASK_HUB_CLIENT
+
+        return self.runner.app[TASK_HUB_CLIENT]
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(
+        cls,
+        app_dir: str | Path = ".",
+        *,
+        store: str | TaskHubStore = "memory",
+        clock: str | Clock = "system",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        hub_name: str | None = None,
+    ) -> AsyncIterator[DevHost]:
+        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits."""
+        from .server.app import create_app
+
+        app_dir = Path(app_dir).resolve()
+        load_local_settings(app_dir)
+        settings = load_host_settings(app_dir, hub_name)
+        registry = load_app(app_dir)
+        fastdates.install()
+        the_clock = _make_clock(clock)
+        emulator = None
+        if isinstance(store, str):
+            emulator = _ensure_emulator(app_dir, settings, required=store == "azurite")
+        the_store = _make_store(store, settings)
+        dispatcher: Dispatcher | None = None
+        runner: web.AppRunner | None = None
+        task: asyncio.Task[None] | None = None
+        try:
+            await the_store.open()
+            options = DispatcherOptions(
+                max_activities=settings.max_concurrent_activities,
+                max_orchestrations=settings.max_concurrent_orchestrations,
+            )
+            dispatcher = Dispatcher(the_store, the_clock, registry, options)
+            app = create_app(registry, settings, the_store, the_clock)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            bound = runner.addresses[0][1]
+            url = f"http://{host}:{bound}"
+            app["devhost.url"] = url
+            task = asyncio.ensure_future(dispatcher.run())
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url)
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if runner is not None:
+                await runner.cleanup()
+            await the_store.close()
+            if emulator is not None:
+                emulator.stop()
+
+    async def wait_for_instance(
+        self, instance_id: str, timeout: float = 30.0, *, until: frozenset[RuntimeStatus] | None = None
+    ) -> dict[str, Any]:
+        """Wait until the instance reaches a terminal status (or one of ``until``); its status.
+
+        Returns the Durable status payload (as ``GET .../instances/{id}`` answers it).
+        Raises ``TimeoutError`` with the last status seen.
+        """
+        from .server.status import status_payload
+
+        wanted = until or frozenset(s for s in RuntimeStatus if s.is_terminal)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = await self.store.get_instance(instance_id)
+            if last is not None and last.runtime_status in wanted:
+                return status_payload(last)
+            await asyncio.sleep(0.005)
+        state = last.runtime_status.value if last else "not found"
+        raise TimeoutError(f"instance {instance_id} did not finish within {timeout}s (status: {state})")
+
+    def describe(self) -> str:
+        """The startup banner: functions and their URLs, like ``func start`` prints."""
+        from .server.app import HTTP_TRIGGERS
+
+        lines = ["", "Functions:", ""]
+        for name, methods, path in self.runner.app[HTTP_TRIGGERS].describe():
+            lines.append(f"        {name}: [{methods}] {self.url}{path}")
+        for kind, table in (
+            ("orchestrationTrigger", self.registry.orchestrators),
+            ("activityTrigger", self.registry.activities),
+            ("entityTrigger", self.registry.entities),
+        ):
+            for function in table.values():
+                lines.append(f"        {function.name}: {kind}")
+        for ignored in self.registry.ignored:
+            lines.append(f"        {ignored}: not served by devhost")
+        lines.append("")
+        lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        return "\n".join(lines)
+
+
+def _make_clock(clock: str | Clock) -> Clock:
+    if not isinstance(clock, str):
+        return clock
+    if clock == "virtual":
+        return VirtualClock()
+    if clock == "system":
+        return SystemClock()
+    raise DevhostError(f"unknown clock '{clock}': use 'system' or 'virtual'")
+
+
+def _ensure_emulator(app_dir: Path, settings: HostSettings, *, required: bool) -> azurite.AzuriteProcess | None:
+    """Start Azurite when the app's storage setting targets the emulator and nothing listens."""
+    value = os.environ.get(settings.storage_connection_name)
+    if required and not value:
+        value = os.environ[settings.storage_connection_name] = "UseDevelopmentStorage=true"
+    if not azurite.is_emulator(value):
+        return None
+    started = azurite.ensure_running(app_dir / ".azurite", search_from=app_dir)
+    if started is not None:
+        log.info("started Azurite (data in %s)", started.location)
+    return started
+
+
+def _make_store(store: str | TaskHubStore, settings: HostSettings) -> TaskHubStore:
+    if not isinstance(store, str):
+        return store
+    if store == "memory":
+        return MemoryStore(settings.hub_name)
+    if store == "azurite":
+        from .store.azure import AzureStore
+
+        value = os.environ.get(settings.storage_connection_name) or "UseDevelopmentStorage=true"
+        return AzureStore.from_setting(settings.hub_name, value, partition_count=settings.partition_count)
+    raise DevhostError(f"unknown store '{store}': use one of {', '.join(STORES)}")
+
+
+def unique_hub_name(prefix: str = "test") -> str:
+    """A task hub name no other test uses (letters and digits only)."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,48 @@
+"""The aiohttp application: the app's HTTP triggers plus the Durable HTTP and RPC APIs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..client import TaskHubClient
+from ..clock import Clock
+from ..loader import FunctionRegistry, HttpFunction
+from ..settings import HostSettings
+from ..store.base import TaskHubStore
+from .binding import client_binding_json
+from .durable_api import setup_durable_api
+from .http_triggers import HttpTriggers
+from .middlewares import setup_middlewares
+
+TASK_HUB_CLIENT = web.AppKey("task_hub_client", TaskHubClient)
+HTTP_TRIGGERS = web.AppKey("http_triggers", HttpTriggers)
+MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
+def create_app(
+    registry: FunctionRegistry, settings: HostSettings, store: TaskHubStore, clock: Clock
+) -> web.Application:
+    """Build the application; nothing starts until it is run."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    setup_middlewares(app)
+    orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
+    client = TaskHubClient(store, clock, orchestrators)
+    app[TASK_HUB_CLIENT] = client
+
+    def binding(request: web.Request, function: HttpFunction) -> str:
+        origin = f"{request.scheme}://{request.host}"
+        hub = function.client_task_hub or settings.hub_name
+        local = f"http://127.0.0.1:{request.url.port or request.transport.get_extra_info('sockname')[1]}"
+        return client_binding_json(origin, hub, f"{local}/durabletask/")
+
+    triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding)
+    app[HTTP_TRIGGERS] = triggers
+    setup_durable_api(app, client, hub_name=settings.hub_name)
+    prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
+    app.router.add_route("*", prefix + "/{tail:.*}", triggers.handle)
+    app.router.add_get("/", _health)
+    return app
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "running", "host": "devhost"})

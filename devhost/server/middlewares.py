@@ -1,0 +1,57 @@
+"""One place that turns errors into HTTP responses: JSON bodies, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..errors import (
+    DevhostError,
+    FunctionNotFound,
+    InstanceAlreadyExists,
+    InstanceNotFound,
+    InvalidInstanceState,
+    StoreError,
+)
+
+log = logging.getLogger("devhost.server")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_STATUS: list[tuple[type[DevhostError], int]] = [
+    (InstanceNotFound, 404),
+    (InstanceAlreadyExists, 409),
+    (InvalidInstanceState, 410),
+    (FunctionNotFound, 400),
+    (StoreError, 503),
+]
+
+
+def status_for(exc: DevhostError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map devhost errors to statuses; anything unexpected is logged and answered with 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except DevhostError as exc:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.path, exc)
+        return web.json_response({"Message": str(exc), "ExceptionType": type(exc).__name__}, status=status)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.json_response({"Message": "Something went wrong while processing your request"}, status=500)
+
+
+def setup_middlewares(app: web.Application) -> None:
+    app.middlewares.append(error_middleware)
