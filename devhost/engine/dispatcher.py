@@ -20,6 +20,7 @@ from ..errors import WorkItemLost
 from ..loader import FunctionRegistry
 from ..store.base import ActivityWorkItem, OrchestrationWorkItem, TaskHubStore
 from .activities import execute_activity
+from .entities import run_entity_batch
 from .episode import ActionCache, Episode, EpisodeStats, Functions
 
 log = logging.getLogger("devhost.dispatcher")
@@ -56,6 +57,7 @@ class Dispatcher:
             orchestrators={k: v.name for k, v in registry.orchestrators.items()},
             activities={k: v.name for k, v in registry.activities.items()},
         )
+        self.entities = {k: v.name for k, v in registry.entities.items()}
         self.cache = ActionCache()
         self.stats = DispatcherStats()
         self._orchestrations = 0
@@ -107,10 +109,13 @@ class Dispatcher:
 
     async def _run_episode(self, item: OrchestrationWorkItem) -> None:
         try:
-            episode = Episode(
-                item, self.clock.now(), self.functions, self._invoke_orchestrator, self.cache, self.stats
-            )
-            commit = await episode.run()
+            if item.instance_id.startswith("@"):
+                commit = await run_entity_batch(item, self.clock.now(), self.entities, self._invoke_entity)
+            else:
+                episode = Episode(
+                    item, self.clock.now(), self.functions, self._invoke_orchestrator, self.cache, self.stats
+                )
+                commit = await episode.run()
             await self.store.complete_orchestration_work_item(item, commit)
         except WorkItemLost as exc:
             log.warning("episode for %s discarded: %s", item.instance_id, exc)
@@ -126,6 +131,10 @@ class Dispatcher:
 
     async def _invoke_orchestrator(self, name: str, context_json: str) -> str:
         handle = self.registry.orchestrators[name.lower()].fn
+        return await worker.call_orchestrator(handle, context_json)
+
+    async def _invoke_entity(self, name: str, context_json: str) -> str:
+        handle = self.registry.entities[name.lower()].fn
         return await worker.call_orchestrator(handle, context_json)
 
     async def _run_activity(self, item: ActivityWorkItem) -> None:

@@ -167,3 +167,11 @@ async def _wait_for_custom_status(http, instance_id: str, expected, attempts: in
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"custom status never became {expected!r}")
+
+
+async def test_entity_signal_call_and_failed_operation(devhost, devhost_http):
+    started = await start(devhost_http, "entity_user", "e1")
+    result = await devhost.wait_for_instance(started["id"])
+    assert result["output"] == {"total": 7, "error": "counter refused"}
+    entity = await devhost.store.get_instance("@counter@e1")
+    assert entity is not None and entity.input == "7"

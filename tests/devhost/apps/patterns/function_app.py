@@ -195,3 +195,29 @@ def waits_forever(context: df.DurableOrchestrationContext):
     value = yield context.wait_for_external_event("Go")
     logging.getLogger(__name__).info("got %s", value)
     return value
+
+
+@app.entity_trigger(context_name="context", entity_name="Counter")
+def counter(context: df.DurableEntityContext):
+    value = context.get_state(lambda: 0)
+    operation = context.operation_name
+    if operation == "add":
+        value += context.get_input()
+    elif operation == "reset":
+        value = 0
+    elif operation == "fail":
+        raise ValueError("counter refused")
+    context.set_state(value)
+    context.set_result(value)
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_user(context: df.DurableOrchestrationContext):
+    entity = df.EntityId("Counter", context.get_input() or "c1")
+    context.signal_entity(entity, "add", 5)
+    total = yield context.call_entity(entity, "add", 2)
+    try:
+        yield context.call_entity(entity, "fail")
+    except Exception as exc:
+        return {"total": total, "error": str(exc)}
+    return {"total": total}
