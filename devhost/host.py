@@ -103,7 +103,6 @@ class DevHost:
             await site.start()
             bound = runner.addresses[0][1]
             url = f"http://{host}:{bound}"
-            app["devhost.url"] = url
             task = asyncio.ensure_future(dispatcher.run())
             yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url)
         finally:

@@ -45,9 +45,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except DevhostError as exc:
         status = status_for(exc)
+        if status in (404, 410):
+            return web.Response(status=status)  # the Durable API answers these with no body
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc)
-        return web.json_response({"Message": str(exc), "ExceptionType": type(exc).__name__}, status=status)
+        body = {"Message": str(exc), "ExceptionMessage": str(exc), "ExceptionType": type(exc).__name__}
+        return web.json_response(body, status=status)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return web.json_response({"Message": "Something went wrong while processing your request"}, status=500)
