@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--store", action="append", choices=("memory", "azurite"), default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    for name in ("durabletask-worker", "durabletask-client", "durabletask"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # the peer logs every episode at INFO
     stores = args.store or ["memory"]
     peer = run_peer(args.chain, args.fan_out, args.rounds)
     rows = []

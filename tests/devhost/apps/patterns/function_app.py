@@ -28,6 +28,56 @@ async def http_start(req: func.HttpRequest, client) -> func.HttpResponse:
     return client.create_check_status_response(req, instance_id)
 
 
+@app.route(route="client/{op}/{instanceId?}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def client_ops(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Call one DurableOrchestrationClient method with the JSON body's arguments; return its result."""
+    op, iid = req.route_params["op"], req.route_params.get("instanceId")
+    args = req.get_json() if req.get_body() else {}
+    if op == "wait":
+        return await client.wait_for_completion_or_create_check_status_response(
+            req, iid, timeout_in_milliseconds=args.get("timeout_ms", 2000), retry_interval_in_milliseconds=50
+        )
+    result = await _client_call(client, op, iid, args)
+    return func.HttpResponse(json.dumps(result, default=str), mimetype="application/json")
+
+
+async def _client_call(client: df.DurableOrchestrationClient, op: str, iid: str | None, args: dict):
+    if op == "start":
+        return await client.start_new(args["name"], iid, args.get("input"))
+    if op == "status":
+        status = await client.get_status(iid, show_history=True, show_history_output=True, show_input=True)
+        # The host answers with "historyEvents"; the SDK keeps unknown keys as attributes.
+        return {**status.to_json(), "history": getattr(status, "historyEvents", None)} if status else None
+    if op == "status_all":
+        return sorted(s.instance_id for s in await client.get_status_all())
+    if op == "status_by":
+        statuses = [df.OrchestrationRuntimeStatus(s) for s in args["statuses"]]
+        found = await client.get_status_by(runtime_status=statuses)
+        return sorted(s.instance_id for s in found)
+    if op == "raise":
+        return await client.raise_event(iid, args["event"], args.get("data"))
+    if op in ("terminate", "suspend", "resume"):
+        return await getattr(client, op)(iid, args.get("reason", op))
+    if op == "restart":
+        return await client.restart(iid, args.get("new_id", True))
+    if op == "purge":
+        return (await client.purge_instance_history(iid)).instances_deleted
+    if op == "purge_by":
+        from datetime import datetime
+
+        result = await client.purge_instance_history_by(
+            created_time_from=datetime(2000, 1, 1), runtime_status=[df.OrchestrationRuntimeStatus.Completed]
+        )
+        return result.instances_deleted
+    if op == "signal":
+        return await client.signal_entity(df.EntityId("Counter", iid), args["operation"], args.get("input"))
+    if op == "read_entity":
+        state = await client.read_entity_state(df.EntityId("Counter", iid))
+        return {"exists": state.entity_exists, "state": state.entity_state}
+    raise ValueError(f"unknown op {op}")
+
+
 @app.route(route="echo/{word:alpha}", methods=["GET"])
 def echo(req: func.HttpRequest) -> func.HttpResponse:
     """A plain synchronous HTTP function."""
