@@ -2,6 +2,8 @@
 
 import json
 import logging
+import threading
+import time
 from datetime import timedelta
 
 import azure.durable_functions as df
@@ -9,6 +11,8 @@ import azure.functions as func
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 CALLS: dict[str, int] = {}
+ACTIVE: dict[str, list[int]] = {}  # key -> [running now, most ever running at once]
+ACTIVE_LOCK = threading.Lock()
 
 
 def _count(name: str) -> int:
@@ -271,3 +275,23 @@ def entity_user(context: df.DurableOrchestrationContext):
     except Exception as exc:
         return {"total": total, "error": str(exc)}
     return {"total": total}
+
+
+@app.activity_trigger(input_name="job")
+def slow(job: dict) -> int:
+    """Sleeps (wall time) and reports the most activities of ``job['key']`` seen running at once."""
+    with ACTIVE_LOCK:
+        counts = ACTIVE.setdefault(job["key"], [0, 0])
+        counts[0] += 1
+        counts[1] = max(counts[1], counts[0])
+    time.sleep(job["ms"] / 1000)
+    with ACTIVE_LOCK:
+        counts[0] -= 1
+        return counts[1]
+
+
+@app.orchestration_trigger(context_name="context")
+def slow_fan_out(context: df.DurableOrchestrationContext):
+    job = context.get_input()
+    seen = yield context.task_all([context.call_activity("slow", job) for _ in range(job["count"])])
+    return max(seen)
