@@ -209,9 +209,6 @@ class Episode:
         except NonDeterminismError as exc:
             self._fail(instance, f"Non-Deterministic workflow detected: {exc}", state)
             return
-        except ActionError as exc:
-            self._fail(instance, str(exc), state)
-            return
         unknown = _unknown_functions(result.new_tasks, self.functions)
         if unknown:
             self._fail(instance, unknown, state)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import NonDeterminismError
-from .actions import Action, ActionError, ActionType, RetryPolicy
+from .actions import Action, ActionType, RetryPolicy
 from .history import EventType, HistoryEvent, parse_timestamp
 
 
@@ -229,15 +229,6 @@ class ShimReplay:
 
     def start(self, parent: _Node | None, action: Action) -> _Node:
         kind = action.type
-        if kind is ActionType.WhenAny and not action.children:
-            # The extension's shim calls Task.WhenAny on the new children outside its try
-            # block; with none (every task was yielded before) .NET throws, failing the
-            # orchestration in Azure.  Fail the same way here, so it is caught locally.
-            raise ActionError(
-                "task_any() was given only tasks that were already yielded, so the Durable extension "
-                "receives an empty WhenAny and fails (ArgumentException: The tasks argument contains no "
-                "tasks). Wait on each task once, or use sub-orchestrations that do not fail."
-            )
         if kind in (ActionType.WhenAll, ActionType.WhenAny):
             group = _Group(parent, any_of=kind is ActionType.WhenAny)
             for child in action.children:

@@ -175,10 +175,3 @@ async def test_entity_signal_call_and_failed_operation(devhost, devhost_http):
     assert result["output"] == {"total": 7, "error": "counter refused"}
     entity = await devhost.store.get_instance("@counter@e1")
     assert entity is not None and entity.input == "7"
-
-
-async def test_task_any_over_already_yielded_tasks_fails_as_in_azure(devhost, devhost_http):
-    started = await start(devhost_http, "any_of_yielded")
-    result = await devhost.wait_for_instance(started["id"])
-    assert result["runtimeStatus"] == "Failed"
-    assert "empty WhenAny" in result["output"]

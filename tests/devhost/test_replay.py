@@ -157,14 +157,3 @@ def test_incremental_extension_equals_a_full_replay():
     assert shim.extend(state(call("a"), call("b")))
     assert shim.result() == replay(state(call("a"), call("b")), history).result()
     assert not shim.extend(state(call("z")))  # not a continuation: the caller must replay
-
-
-def test_task_any_over_tasks_already_yielded_fails_like_the_extension():
-    from devhost.engine.actions import ActionError
-
-    history = [*started(), scheduled(0, "a"), scheduled(1, "b")]
-    first = {"actionType": 11, "compoundActions": [call("a"), call("b")]}
-    again = {"actionType": 11, "compoundActions": []}
-    history += [h.task_completed(at(1), 0, '"x"')]
-    with pytest.raises(ActionError, match="empty WhenAny"):
-        replay(state(first, again), history)

@@ -295,13 +295,3 @@ def slow_fan_out(context: df.DurableOrchestrationContext):
     job = context.get_input()
     seen = yield context.task_all([context.call_activity("slow", job) for _ in range(job["count"])])
     return max(seen)
-
-
-@app.orchestration_trigger(context_name="context")
-def any_of_yielded(context: df.DurableOrchestrationContext):
-    """Waits with task_any on tasks it already yielded: fails in Azure, so it must fail here."""
-    tasks = [context.call_activity("hello", "a"), context.call_activity("hello", "b")]
-    first = yield context.task_any(tasks)
-    rest = [t for t in tasks if t is not first]
-    yield context.task_any(rest)
-    return "unreachable in Azure"
