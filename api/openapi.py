@@ -1,0 +1,111 @@
+"""``GET /api/openapi.json``: the API described from its pydantic models (never by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from orchestrators.names import WORKFLOWS
+
+from .models import (
+    INSTANCE_ID_PATTERN,
+    Accepted,
+    ErrorResponse,
+    EventRequest,
+    StartedResponse,
+    TerminateRequest,
+    WorkflowList,
+    WorkflowRequest,
+    WorkflowStatus,
+)
+from .responses import json_response
+
+bp = df.Blueprint()
+MODELS: tuple[type[BaseModel], ...] = (
+    WorkflowRequest, StartedResponse, WorkflowStatus, WorkflowList, EventRequest, TerminateRequest, Accepted,
+    ErrorResponse,
+)
+REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Invalid input (the body names the field)", 404: "Unknown workflow or instance",
+            409: "Conflict with the instance's state", 413: "Body over the size limit"}
+    return {str(code): _json(ErrorResponse, text[code]) for code in codes}
+
+
+def _path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def build_document(server_url: str = "/") -> dict[str, Any]:
+    """The OpenAPI 3.1 document; schemas come from ``model_json_schema``."""
+    _, schemas = models_json_schema([(m, "validation") for m in MODELS], ref_template=REF)
+    instance = _path_param("instance_id", "Workflow instance id", {"type": "string", "pattern": INSTANCE_ID_PATTERN})
+    paths = {
+        "/api/workflows/{name}": {"post": {
+            "summary": "Start a workflow", "operationId": "startWorkflow",
+            "parameters": [_path_param("name", "Workflow", {"type": "string", "enum": list(WORKFLOWS)})],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(WorkflowRequest)}}},
+            "responses": {"202": _json(StartedResponse, "Started; poll the status URLs"),
+                          **_errors(400, 404, 409, 413)},
+        }},
+        "/api/workflows/{instance_id}": {"get": {
+            "summary": "Status, progress and result of a workflow", "operationId": "getWorkflow",
+            "parameters": [instance],
+            "responses": {"200": _json(WorkflowStatus, "The instance"), **_errors(400, 404)},
+        }},
+        "/api/workflows": {"get": {
+            "summary": "Recent workflow instances", "operationId": "listWorkflows",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"type": "string"},
+                 "description": "Comma-separated runtime statuses, e.g. Running,Failed"},
+                {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+            ],
+            "responses": {"200": _json(WorkflowList, "Newest first"), **_errors(400)},
+        }},
+        "/api/workflows/{instance_id}/events/{event}": {"post": {
+            "summary": "Raise an event (approval: approve or reject)", "operationId": "raiseEvent",
+            "parameters": [instance, _path_param("event", "Event name, e.g. approval")],
+            "requestBody": {"content": {"application/json": {"schema": _ref(EventRequest)}}},
+            "responses": {"202": _json(Accepted, "Delivered"), **_errors(400, 404, 409, 413)},
+        }},
+        "/api/workflows/{instance_id}/terminate": {"post": {
+            "summary": "Terminate a running workflow", "operationId": "terminateWorkflow",
+            "parameters": [instance],
+            "requestBody": {"content": {"application/json": {"schema": _ref(TerminateRequest)}}},
+            "responses": {"202": _json(Accepted, "Termination requested"), **_errors(400, 404, 409, 413)},
+        }},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "baton workflows", "version": "1.0.0",
+                 "description": "Durable multi-agent workflows on Azure Durable Functions."},
+        "servers": [{"url": server_url}],
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
+        },
+        "security": [{"functionKey": []}],
+        "paths": paths,
+    }
+
+
+@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
+    """The API's OpenAPI document."""
+    origin = req.url.split("/api/", 1)[0]
+    return json_response(build_document(origin or "/"))

@@ -1,0 +1,72 @@
+"""JSON responses and the errors handlers raise: 4xx with a JSON body, never a stack trace."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("baton.api")
+
+Handler = Callable[..., Awaitable[func.HttpResponse]]
+
+
+class ApiError(Exception):
+    """A client mistake (or a known condition) answered with ``status`` and a JSON body."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"error": message, **({"field": field} if field else {}), **extra}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    text = body.model_dump_json(exclude_none=True) if isinstance(body, BaseModel) else json.dumps(body, default=str)
+    return func.HttpResponse(text, status_code=status, headers=headers, mimetype="application/json")
+
+
+def validation_error(exc: ValidationError) -> ApiError:
+    """400 naming the first offending field, with every problem listed."""
+    details = []
+    for problem in exc.errors(include_url=False, include_context=False, include_input=False):
+        where = ".".join(str(p) for p in problem.get("loc", ())) or None
+        details.append({"field": where, "message": problem.get("msg", "invalid")})
+    first = details[0] if details else {"field": None, "message": "invalid request"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return ApiError(400, message, field=first["field"], details=details)
+
+
+def read_json(req: func.HttpRequest, limit: int, *, required: bool = True) -> Any:
+    """The request's JSON body; 413 over ``limit`` bytes, 400 when malformed or missing."""
+    body = req.get_body() or b""
+    if len(body) > limit:
+        raise ApiError(413, f"request body is {len(body)} bytes; the limit is {limit} bytes")
+    if not body.strip():
+        if required:
+            raise ApiError(400, "request body is empty; send a JSON object")
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from exc
+
+
+def handles_errors(handler: Handler) -> Handler:
+    """Answer ``ApiError`` with its JSON body; anything unexpected with a 500 and a log line."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> func.HttpResponse:
+        try:
+            return await handler(*args, **kwargs)
+        except ApiError as exc:
+            return json_response(exc.body, exc.status)
+        except Exception:
+            log.exception("request failed in %s", handler.__name__)
+            return json_response({"error": "internal error; see the function logs"}, 500)
+
+    return wrapper

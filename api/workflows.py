@@ -1,0 +1,143 @@
+"""Start, inspect and list workflows: ``/api/workflows``."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import ValidationError
+
+from orchestrators.names import WORKFLOWS
+
+from .models import INSTANCE_ID_PATTERN, WorkflowList, WorkflowRequest, WorkflowStatus
+from .responses import ApiError, handles_errors, json_response, read_json, validation_error
+from .settings import ApiSettings
+
+bp = df.Blueprint()
+RUNNING = {
+    df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending,
+    df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended,
+}
+MAX_LIST = 1000
+
+
+@bp.route(route="workflows/{name}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+@handles_errors
+async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Validate the body and start the named workflow; 202 with the status URLs."""
+    name = req.route_params.get("name", "")
+    if name not in WORKFLOWS:
+        raise ApiError(404, f"unknown workflow '{name}'", workflows=list(WORKFLOWS))
+    settings = ApiSettings.from_environment()
+    body = read_json(req, settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    try:
+        request = WorkflowRequest.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+    instance_id = request.instance_id
+    if instance_id:
+        existing = await client.get_status(instance_id)
+        if existing and existing.runtime_status in RUNNING:
+            raise ApiError(409, f"instance '{instance_id}' is already {existing.runtime_status.value}")
+    workflow_input = {"workflow": name, "request": request.agent_request(), "options": _options(request, settings)}
+    try:
+        instance_id = await client.start_new(name, instance_id, workflow_input)
+    except Exception as exc:  # a start that raced with another for the same id
+        if "already exists" in str(exc):
+            raise ApiError(409, f"instance '{instance_id}' is already running") from exc
+        raise
+    return _accepted(client, req, instance_id)
+
+
+@bp.route(route="workflows/{instance_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+@handles_errors
+async def workflow_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Friendly status: runtime status, progress, output or error, times."""
+    instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
+    status = await client.get_status(instance_id)
+    if not status:
+        raise ApiError(404, f"no workflow instance '{instance_id}'")
+    headers = {"Retry-After": "2"} if status.runtime_status in RUNNING else None
+    return json_response(friendly(status), 200, headers)
+
+
+@bp.route(route="workflows", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+@handles_errors
+async def list_workflows(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Recent instances, newest first: ``?status=Running,Failed&top=50``."""
+    statuses = _statuses(req.params.get("status"))
+    top = _top(req.params.get("top"))
+    found = await (client.get_status_by(runtime_status=statuses) if statuses else client.get_status_all())
+    found = [s for s in found if s.name in WORKFLOWS]
+    found.sort(key=lambda s: s.created_time.isoformat() if s.created_time else "", reverse=True)
+    items = [friendly(s, with_output=False) for s in found[:top]]
+    return json_response(WorkflowList(count=len(items), instances=items))
+
+
+def friendly(status: df.DurableOrchestrationStatus, *, with_output: bool = True) -> WorkflowStatus:
+    runtime = status.runtime_status.value if status.runtime_status else None
+    output = status.output if with_output else None
+    error = None
+    if runtime in ("Failed", "Terminated"):
+        error, output = (output if isinstance(output, str) else json.dumps(output)), None
+    return WorkflowStatus(
+        id=status.instance_id or "", workflow=status.name, runtimeStatus=runtime, progress=status.custom_status,
+        output=output, error=error, createdTime=status.created_time, lastUpdatedTime=status.last_updated_time,
+    )
+
+
+def checked_instance_id(instance_id: str) -> str:
+    if not re.fullmatch(INSTANCE_ID_PATTERN, instance_id):
+        raise ApiError(400, "instance_id must be 1-100 letters, digits, '-' or '_'", field="instance_id")
+    return instance_id
+
+
+def _options(request: WorkflowRequest, settings: ApiSettings) -> dict[str, Any]:
+    return {
+        "retry": {"first_retry_ms": settings.retry_first_ms, "max_attempts": settings.retry_max_attempts},
+        "approval_timeout_hours": request.approval_timeout_hours or settings.approval_timeout_hours,
+        "agents": request.agent_options(),
+    }
+
+
+def _accepted(client: df.DurableOrchestrationClient, req: func.HttpRequest, instance_id: str) -> func.HttpResponse:
+    """The SDK's check-status response, plus the URL of the friendly status endpoint."""
+    response = client.create_check_status_response(req, instance_id)
+    payload = json.loads(response.get_body())
+    origin = req.url.split("/api/", 1)[0]
+    payload["workflowStatusUri"] = f"{origin}/api/workflows/{instance_id}"
+    return json_response(payload, 202, dict(response.headers))
+
+
+def _statuses(text: str | None) -> list[df.OrchestrationRuntimeStatus]:
+    if not text:
+        return []
+    names = {s.value.lower(): s for s in df.OrchestrationRuntimeStatus}
+    chosen = []
+    for part in text.split(","):
+        status = names.get(part.strip().lower())
+        if status is None:
+            allowed = [s.value for s in names.values()]
+            raise ApiError(400, f"unknown status '{part.strip()}'", field="status", allowed=allowed)
+        chosen.append(status)
+    return chosen
+
+
+def _top(text: str | None) -> int:
+    if not text:
+        return 50
+    try:
+        top = int(text)
+    except ValueError as exc:
+        raise ApiError(400, "top must be an integer", field="top") from exc
+    if not 1 <= top <= MAX_LIST:
+        raise ApiError(400, f"top must be between 1 and {MAX_LIST}", field="top")
+    return top

@@ -1,0 +1,1 @@
+"""baton's command-line client: start workflows, follow their progress, act on them (HTTP only)."""
