@@ -7,6 +7,9 @@ APPROVAL = "approval"
 
 WORKFLOWS = (SEQUENTIAL, PARALLEL, PIPELINE, APPROVAL)
 
+AGENT_STEP = "agent_step"
+"""Sub-orchestrator running one agent with retries; parallel stages run one per branch."""
+
 SAVE_RESULT = "save_workflow_result"
 """Activity that writes a finished workflow's state to Blob storage."""
 

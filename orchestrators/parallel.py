@@ -32,11 +32,11 @@ def analysis_stages(context: Any, run: WorkflowRun, options: dict[str, Any], req
     run.enter("analysis")
     outcomes = yield from run_parallel(context, run, list(BRANCHES), options, bundle=collected.output)
     if not any(o.ok for o in outcomes):
-        yield from handle_failure(context, run, options, outcomes[0])
+        yield from handle_failure(context, run, options, outcomes[0], collected.output)
         return "failed"
     merged = yield from aggregate(context, run, options, collected.output)
     if not merged.ok:
-        yield from handle_failure(context, run, options, merged)
+        yield from handle_failure(context, run, options, merged, collected.output)
         return "failed"
     return "degraded" if run.errors else "succeeded"
 

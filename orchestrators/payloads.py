@@ -18,11 +18,13 @@ def agent_payload(context: Any, workflow: str, agent: str, options: dict[str, An
 
 
 def handler_payload(
-    context: Any, workflow: str, options: dict[str, Any], failed: AgentOutcome, results: dict[str, Any]
+    context: Any, workflow: str, options: dict[str, Any], failed: AgentOutcome, results: dict[str, Any],
+    bundle: Any = None,
 ) -> dict[str, Any]:
-    """What the error-handler agent receives about a failure."""
+    """What the error-handler agent receives about a failure (with the bundle, it adds a fallback)."""
+    extra = {"bundle": bundle} if bundle else {}
     return agent_payload(
         context, workflow, "error_handler", options,
         failure={"agent": failed.agent, "error": failed.error, "permanent": failed.permanent},
-        results=dict(results),
+        results=dict(results), **extra,
     )

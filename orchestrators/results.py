@@ -7,6 +7,7 @@ same state twice overwrites one blob: idempotent under at-least-once delivery.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -35,10 +36,8 @@ async def save_workflow_result(record: dict[str, Any]) -> str:
     body = json.dumps(record["state"], ensure_ascii=False, indent=2).encode("utf-8")
     async with blob_service_client() as service:
         client = service.get_container_client(container)
-        try:
+        with contextlib.suppress(ResourceExistsError):
             await client.create_container()
-        except ResourceExistsError:
-            pass
         await client.upload_blob(
             name, body, overwrite=True, content_settings=ContentSettings(content_type="application/json")
         )

@@ -36,7 +36,7 @@ def sequential_workflow(context: df.DurableOrchestrationContext):
         if not outcome.ok:
             failed = outcome
     if failed is not None:
-        yield from handle_failure(context, run, options, failed)
+        yield from handle_failure(context, run, options, failed, collected.output if collected.ok else None)
         state = run.finish("failed")
     else:
         run.report = {agent: run.results[agent] for agent in STEPS}

@@ -147,7 +147,7 @@ class WorkflowRun:
         self.status = status or ("failed" if outcome == "failed" else "completed")
         self.waiting = {}
         self.skip_pending()
-        self.stage = status
+        self.stage = self.status
         self.timestamps["finished"] = self.now()
         self.trace("finished: %s", outcome)
         self.publish()

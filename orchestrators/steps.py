@@ -15,7 +15,7 @@ import azure.durable_functions as df
 
 from agents.names import AGGREGATE, COLLECT_DATA, ERROR_HANDLER
 
-from .names import SAVE_RESULT
+from .names import AGENT_STEP, SAVE_RESULT
 from .payloads import agent_payload, handler_payload
 from .state import AgentOutcome, WorkflowRun
 
@@ -48,22 +48,24 @@ def run_agent(context: Any, run: WorkflowRun, agent: str, options: dict[str, Any
 
 
 def run_parallel(context: Any, run: WorkflowRun, agents: list[str], options: dict[str, Any], **payload: Any) -> Steps:
-    """Fan out ``agents`` and fan in as each finishes, publishing progress per agent.
+    """Fan out ``agents`` (one ``agent_step`` child each) and fan in as each finishes.
 
-    Waiting with ``task_any`` one completion at a time (rather than ``task_all``) keeps a
-    failed branch from failing the stage: the others still finish and are recorded.
+    Children never fail, so one failed branch cannot fail the stage, and waiting for them
+    one at a time lets progress show each agent as it completes.
     """
     run.enter(run.stage, *agents)
-    pending = {start_agent(context, run, agent, options, **payload): agent for agent in agents}
+    pending = {}
+    for agent in agents:
+        step = {"agent": agent, "options": options,
+                "payload": agent_payload(context, run.workflow, agent, options, **payload)}
+        child = context.call_sub_orchestrator(AGENT_STEP, step, f"{context.instance_id}-{agent}")
+        pending[child] = agent
     outcomes: dict[str, AgentOutcome] = {}
     while pending:
         done = yield context.task_any(list(pending))
         agent = pending.pop(done)
-        value = done.result
-        outcome = AgentOutcome.from_failure(agent, value) if isinstance(value, Exception) else AgentOutcome(
-            agent, result=value
-        )
-        outcomes[agent] = run.record(outcome)
+        value = done.result if isinstance(done.result, dict) else {"error": str(done.result)}
+        outcomes[agent] = run.record(AgentOutcome(agent, result=value.get("result"), error=value.get("error")))
     return [outcomes[agent] for agent in agents]
 
 
@@ -86,14 +88,16 @@ def aggregate(context: Any, run: WorkflowRun, options: dict[str, Any], bundle: A
     return outcome
 
 
-def handle_failure(context: Any, run: WorkflowRun, options: dict[str, Any], failed: AgentOutcome) -> Steps:
+def handle_failure(
+    context: Any, run: WorkflowRun, options: dict[str, Any], failed: AgentOutcome, bundle: Any = None
+) -> Steps:
     """Route a failure to the error-handler agent; its report becomes the run's report.
 
     If even the handler fails, the report is built here from what is known, so the
     workflow still completes with a useful answer.
     """
     run.enter("error_handler")
-    body = handler_payload(context, run.workflow, options, failed, run.results)
+    body = handler_payload(context, run.workflow, options, failed, run.results, bundle)
     run.agents[ERROR_HANDLER] = "running"
     try:
         result = yield context.call_activity_with_retry(ERROR_HANDLER, retry_options(options), body)
