@@ -87,6 +87,10 @@ def print_report(console: Console, status: dict[str, Any]) -> None:
                       str(info.get("latency_ms", "")), str(usage.get("total_tokens", "")),
                       f"{float(info.get('cost_usd') or 0):.4f}", "yes" if info.get("cached") else "")
     console.print(table)
+    backends = {str(info.get("backend")) for info in (output.get("agents") or {}).values()}
+    if backends == {"offline"}:
+        console.print("[yellow]offline backend[/yellow]: extractive, no LLM was called. Set AZURE_OPENAI_ENDPOINT "
+                      "+ AZURE_OPENAI_DEPLOYMENT (or OPENAI_BASE_URL / OPENAI_API_KEY) to use a model.")
     for error in output.get("errors") or []:
         console.print(f"[red]error[/red] {error.get('agent')}: {error.get('error')}", highlight=False)
     usage = output.get("usage") or {}
@@ -95,14 +99,31 @@ def print_report(console: Console, status: dict[str, Any]) -> None:
                   + (f", saved as {output['saved_as']}" if output.get("saved_as") else ""), highlight=False)
 
 
+HIDDEN = {"sources", "errors", "degraded", "overview"}
+
+
 def _report_text(report: dict[str, Any]) -> Text:
+    """The report's fields, most useful first; entities by name; lists as bullets."""
     text = Text()
-    for key, value in report.items():
-        text.append(f"{key}: ", style="bold")
-        if isinstance(value, str):
-            text.append(value + "\n")
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+    for key in sorted(report, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER)):
+        value = report[key]
+        if key in HIDDEN or value in (None, "", [], {}):
+            continue
+        text.append(f"{key.replace('_', ' ')}: ", style="bold")
+        if key == "entities" and isinstance(value, list):
+            value = ", ".join(str(e.get("name", e)) if isinstance(e, dict) else str(e) for e in value)
+        if key == "sentiment" and isinstance(value, dict):
+            value = f"{value.get('label')} ({value.get('score')})"
+        if key == "confidence" and isinstance(value, int | float):
+            value = f"{value:.0%}"
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
             text.append("\n" + "".join(f"  - {v}\n" for v in value))
+        elif isinstance(value, str | int | float):
+            text.append(f"{value}\n")
         else:
             text.append(json.dumps(value, ensure_ascii=False) + "\n")
     return text
+
+
+ORDER = ["headline", "summary", "category", "confidence", "sentiment", "key_points", "recommendations",
+         "entities", "missing", "failed_agent", "error", "likely_cause", "fallback"]
