@@ -15,13 +15,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt package.json
 
 install: $(VENV)/.installed  ## venv + Python and Node dependencies
 
-run: install  ## the main job: Azurite + devhost, one real workflow end to end, report, exit
+local.settings.json:  ## devhost and func start read it; the sample runs offline on Azurite
+	cp local.settings.sample.json $@
+
+run: install local.settings.json  ## the main job: Azurite + devhost, one real workflow end to end, report, exit
 	$(PY) -m baton demo --workflow pipeline --input examples/review.json
 
 test: install  ## the whole test suite (starts Azurite when it is not running)
 	$(PY) -m pytest -q
 
-serve: install  ## keep the app running on http://localhost:$(PORT)
+serve: install local.settings.json  ## keep the app running on http://localhost:$(PORT)
 	$(PY) -m devhost start . --port $(PORT)
 
 lint: install

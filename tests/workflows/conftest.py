@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agents.specs import SPECS
-from tests.fakes.fixtures import agent_env, fake_openai, openai_backend
+from tests.fakes.fixtures import AGENT_SETTINGS, agent_env, fake_openai, openai_backend
 from tests.fakes.openai_server import RecordedRequest
 
 __all__ = ["agent_env", "fake_openai", "openai_backend"]
@@ -19,7 +19,13 @@ SCHEMA_TO_AGENT = {spec.output_model.__name__: name for name, spec in SPECS.item
 
 @pytest.fixture(autouse=True)
 def workflow_env(agent_env: pytest.MonkeyPatch, azurite_connection_string: str) -> dict[str, str]:
-    """Offline agents, Azurite storage, containers of this test only."""
+    """Offline agents, Azurite storage, containers of this test only.
+
+    LLM settings are set empty (not removed) so a developer's local.settings.json, which
+    devhost loads for unset variables only, cannot point the tests at a real model.
+    """
+    for name in (*AGENT_SETTINGS, "BATON_LLM_BACKEND"):
+        agent_env.setenv(name, "")
     suffix = uuid.uuid4().hex[:10]
     values = {
         "AzureWebJobsStorage": azurite_connection_string,
