@@ -175,3 +175,10 @@ async def test_entity_signal_call_and_failed_operation(devhost, devhost_http):
     assert result["output"] == {"total": 7, "error": "counter refused"}
     entity = await devhost.store.get_instance("@counter@e1")
     assert entity is not None and entity.input == "7"
+
+
+async def test_waiting_one_by_one_on_retrying_tasks_is_non_deterministic(devhost, devhost_http):
+    started = await start(devhost_http, "any_loop_with_retries")
+    result = await devhost.wait_for_instance(started["id"])
+    assert result["runtimeStatus"] == "Failed"
+    assert "Non-Deterministic workflow detected" in result["output"]

@@ -295,3 +295,16 @@ def slow_fan_out(context: df.DurableOrchestrationContext):
     job = context.get_input()
     seen = yield context.task_all([context.call_activity("slow", job) for _ in range(job["count"])])
     return max(seen)
+
+
+@app.orchestration_trigger(context_name="context")
+def any_loop_with_retries(context: df.DurableOrchestrationContext):
+    """Waits for retrying tasks one at a time, then calls on: the extension's shim starts the
+    next call when the *first* task finishes, while the retries consume ids later."""
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
+    pending = [context.call_activity_with_retry("flaky", options, context.instance_id),
+               context.call_activity("hello", "x")]
+    while pending:
+        done = yield context.task_any(pending)
+        pending.remove(done)
+    return (yield context.call_activity("hello", "after"))
