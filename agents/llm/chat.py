@@ -1,0 +1,148 @@
+"""One chat-completions request through an openai async client, with our error semantics.
+
+``ChatBackend.chat`` is the seam between the gateway and the network: it sends one request
+(the client's own retries are limited by ``BATON_LLM_CLIENT_RETRIES``, default 0, so Durable
+retries do not multiply with them), bounds it by the timeout, and turns every failure into a
+:class:`TransientAgentError` or :class:`PermanentAgentError`.  On a 429 it first sleeps for
+the server's ``Retry-After`` (capped), so the Durable retry that follows is not too early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from ..models import Usage
+from .classify import classify
+from .errors import PermanentAgentError, TransientAgentError
+from .structured import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+sleep = asyncio.sleep
+"""How the 429 handling waits (a seam: tests record the delay instead of waiting)."""
+
+_HARD_DEADLINE_MARGIN = 1.0
+_POOL_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """The assistant's text and what it cost."""
+
+    content: str
+    usage: Usage
+    model: str
+    finish_reason: str | None
+
+
+@dataclass
+class ChatBackend:
+    """A configured OpenAI-protocol endpoint (Azure OpenAI or OpenAI-compatible)."""
+
+    name: str
+    model: str
+    client: openai.AsyncOpenAI
+    token_param: str
+    response_format: str
+    timeout: float
+    retry_after_cap: float
+
+    async def chat(
+        self, messages: list[dict[str, Any]], *, temperature: float, max_tokens: int,
+        response_format: dict[str, Any] | None, agent: str, logger: logging.LoggerAdapter | logging.Logger = log,
+    ) -> ChatReply:
+        """Send one chat completion; returns the reply or raises an agent error."""
+        request: dict[str, Any] = {
+            "model": self.model, "messages": messages, "temperature": temperature,
+            self.token_param: max_tokens, "timeout": self.timeout,
+        }
+        if response_format is not None:
+            request["response_format"] = response_format
+        try:
+            async with asyncio.timeout(self.timeout + _HARD_DEADLINE_MARGIN):
+                response = await self.client.chat.completions.create(**request)
+        except Exception as exc:
+            error = classify(exc, agent)
+            if error is None:
+                raise
+            if isinstance(error, TransientAgentError) and error.retry_after is not None:
+                delay = min(error.retry_after, self.retry_after_cap)
+                logger.warning("%s: rate limited, waiting %.1fs (Retry-After) before failing for a retry",
+                               self.name, delay)
+                await sleep(delay)
+            raise error from None
+        return _reply(response, messages, agent)
+
+
+def _reply(response: Any, messages: list[dict[str, Any]], agent: str) -> ChatReply:
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise TransientAgentError("the server sent a reply without choices", kind="bad_response", agent=agent)
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    if choice.finish_reason == "content_filter":
+        raise PermanentAgentError("the reply was blocked by the content filter", kind="content_filter", agent=agent)
+    refusal = getattr(message, "refusal", None)
+    if refusal:
+        raise PermanentAgentError(f"the model refused: {refusal[:200]}", kind="refusal", agent=agent)
+    content = (getattr(message, "content", None) or "") if message is not None else ""
+    usage = _usage(getattr(response, "usage", None), messages, content)
+    return ChatReply(content, usage, getattr(response, "model", None) or "", choice.finish_reason)
+
+
+def _usage(reported: Any, messages: list[dict[str, Any]], content: str) -> Usage:
+    if reported is not None and getattr(reported, "prompt_tokens", None) is not None:
+        prompt = int(reported.prompt_tokens or 0)
+        completion = int(getattr(reported, "completion_tokens", 0) or 0)
+        total = int(getattr(reported, "total_tokens", 0) or prompt + completion)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    prompt = estimate_tokens("".join(str(m.get("content", "")) for m in messages))
+    completion = estimate_tokens(content)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion, estimated=True)
+
+
+class ClientPool:
+    """A few long-lived clients (connection reuse), one per configuration and event loop."""
+
+    def __init__(self, size: int = _POOL_SIZE) -> None:
+        self._size = size
+        self._clients: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, factory: Callable[[], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        full_key = (key, loop)  # the loop itself, so a dead loop's id is never reused
+        client = self._clients.get(full_key)
+        if client is None:
+            client = factory()
+            self._clients[full_key] = client
+            while len(self._clients) > self._size:
+                _, old = self._clients.popitem(last=False)
+                _close_soon(old)
+        self._clients.move_to_end(full_key)
+        return client
+
+    def clear(self) -> None:
+        while self._clients:
+            _, old = self._clients.popitem()
+            _close_soon(old)
+
+
+def _close_soon(client: Any) -> None:
+    close = getattr(client, "close", None)
+    if close is None:
+        return
+    try:
+        task = asyncio.get_running_loop().create_task(close())
+    except RuntimeError:  # no running loop: let the client be collected
+        return
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+pool = ClientPool()

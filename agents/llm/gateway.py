@@ -1,0 +1,155 @@
+"""The LLM gateway: ``complete(spec, payload) -> AgentResult``.
+
+1. Read the settings now and pick the backend: ``azure-openai``, ``openai`` or ``offline``.
+2. (LLM backends) Key the call (:func:`agents.cache.cache_key`); a permanent failure of the
+   same key remembered in process is raised again without a request; a cached result is
+   returned with ``cached: true`` and zero usage (this call spent nothing).
+3. Ask for JSON matching ``spec.output_model``, validate it, and repair once on failure;
+   usage of both requests is summed.  ``spec.finalize`` completes the output.
+4. Account: backend, model, latency, tokens, cost (price table in settings); store the result.
+
+Failures are :class:`TransientAgentError` or :class:`PermanentAgentError`; nothing else
+escapes except programming errors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..cache import ResultCache, cache_key, failures
+from ..logs import AgentLogger, CallContext, agent_logger
+from ..models import AgentResult, Usage
+from ..settings import AZURE_OPENAI, OFFLINE, Settings
+from ..specs import AgentSpec
+from . import azure, offline, openai_compat
+from .chat import ChatBackend
+from .errors import PermanentAgentError, TransientAgentError
+from .pricing import cost_usd, price_for
+from .structured import (
+    OutputInvalid,
+    build_messages,
+    call_schema,
+    estimate_tokens,
+    parse_reply,
+    repair_messages,
+    response_format,
+)
+
+
+async def complete(
+    spec: AgentSpec, payload: Mapping[str, Any], *, settings: Settings | None = None,
+    context: CallContext | None = None,
+) -> AgentResult:
+    """Run ``spec`` on ``payload`` with the configured backend; see the module docstring."""
+    settings = settings or Settings.from_env()
+    context = context or CallContext(agent=spec.name)
+    log = agent_logger(__name__, context)
+    if settings.backend == OFFLINE:
+        return run_offline(spec, payload, context)
+    backend = select_backend(settings)
+    key = cache_key(spec, backend.name, backend.model, payload)
+    remembered = failures.recall(key)
+    if remembered is not None:
+        log.info("same input failed permanently moments ago (%s); not calling %s again", remembered.kind, backend.name)
+        raise PermanentAgentError(remembered.detail, kind=remembered.kind, agent=spec.name, status=remembered.status)
+    started = time.perf_counter()
+    cache = ResultCache(settings, log)
+    hit = _from_cache(await cache.get(spec.name, key), spec.name)
+    if hit is not None:
+        log.info("cached result of %s/%s", hit.backend, hit.model)
+        return hit.model_copy(update={
+            "cached": True, "latency_ms": _ms(started), "usage": Usage(), "cost_usd": 0.0,
+            "llm_requests": 0, "attempt": context.attempt,
+        })
+    try:
+        output, usage, model, requests = await _structured_call(backend, spec, payload, log)
+    except PermanentAgentError as exc:
+        failures.remember(key, exc, settings.failure_cache_seconds)
+        log.warning("permanent failure: %s", exc)
+        raise
+    except TransientAgentError as exc:
+        log.warning("transient failure, the retry policy decides what next: %s", exc)
+        raise
+    price = price_for((model, backend.model), settings.prices)
+    result = AgentResult(
+        agent=spec.name, output=output.model_dump(mode="json"), backend=backend.name, model=model or backend.model,
+        latency_ms=_ms(started), usage=usage, cost_usd=cost_usd(price, usage.prompt_tokens, usage.completion_tokens),
+        cached=False, attempt=context.attempt, llm_requests=requests,
+    )
+    await cache.put(spec.name, key, result.model_dump(mode="json"))
+    log.info(
+        "%s/%s answered in %.0f ms: %d+%d tokens, cost %s", result.backend, result.model, result.latency_ms,
+        usage.prompt_tokens, usage.completion_tokens, "unknown" if result.cost_usd is None else f"${result.cost_usd}",
+    )
+    return result
+
+
+def select_backend(settings: Settings) -> ChatBackend:
+    """The chat backend the settings name (not for ``offline``)."""
+    if settings.backend == AZURE_OPENAI:
+        return azure.backend(settings)
+    return openai_compat.backend(settings)
+
+
+def run_offline(spec: AgentSpec, payload: Mapping[str, Any], context: CallContext | None = None) -> AgentResult:
+    """The offline backend's result: deterministic output, estimated tokens, no cost."""
+    started = time.perf_counter()
+    output = spec.complete_output(offline.produce(spec.name, spec.output_model, payload), payload)
+    dumped = output.model_dump(mode="json")
+    prompt = estimate_tokens(spec.instructions + json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    completion = estimate_tokens(json.dumps(dumped, ensure_ascii=False))
+    return AgentResult(
+        agent=spec.name, output=dumped, backend=OFFLINE, model=offline.MODEL, latency_ms=_ms(started),
+        usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
+                    estimated=True),
+        cost_usd=0.0, cached=False, attempt=context.attempt if context else None, llm_requests=0,
+    )
+
+
+async def _structured_call(
+    backend: ChatBackend, spec: AgentSpec, payload: Mapping[str, Any], log: AgentLogger
+) -> tuple[BaseModel, Usage, str, int]:
+    """Ask, validate, repair once; returns ``(output, usage, model, requests)``."""
+    validation_context = dict(payload.get("options") or {})
+    schema = call_schema(spec.output_model, spec.choices, validation_context)
+    messages = build_messages(spec.instructions, schema, payload)
+    ask = {
+        "temperature": spec.temperature, "max_tokens": spec.max_output_tokens, "agent": spec.name, "logger": log,
+        "response_format": response_format(spec.output_model.__name__, schema, backend.response_format),
+    }
+    reply = await backend.chat(messages, **ask)
+    usage, requests = reply.usage, 1
+    try:
+        parsed = parse_reply(spec.output_model, reply.content, validation_context)
+    except OutputInvalid as problem:
+        log.warning("reply did not validate (%s); asking once more", problem)
+        repaired = await backend.chat(repair_messages(messages, reply.content, problem), **ask)
+        usage, requests = usage + repaired.usage, 2
+        try:
+            parsed = parse_reply(spec.output_model, repaired.content, validation_context)
+        except OutputInvalid as again:
+            raise PermanentAgentError(
+                f"the reply did not match {spec.output_model.__name__} after one repair: {again}",
+                kind="schema", agent=spec.name,
+            ) from None
+        reply = repaired
+    return spec.complete_output(parsed, payload), usage, reply.model, requests
+
+
+def _from_cache(data: dict[str, Any] | None, agent: str) -> AgentResult | None:
+    if not data:
+        return None
+    try:
+        result = AgentResult.model_validate(data)
+    except ValidationError:
+        return None
+    return result if result.agent == agent else None
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

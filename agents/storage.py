@@ -1,0 +1,86 @@
+"""The app's Blob storage, as ``AzureWebJobsStorage`` describes it.
+
+Either a connection string (``UseDevelopmentStorage=true`` is expanded here to Azurite at
+127.0.0.1:10000 with the emulator's published development key), or identity-based settings
+as in Azure: ``AzureWebJobsStorage__blobServiceUri`` / ``__accountName``, with
+``__clientId`` for a user-assigned managed identity (``DefaultAzureCredential``).
+
+:func:`blob_service_client` returns a new async client for ``async with``;
+:func:`shared_blob_service` a long-lived one (quick retries, short timeouts) that the
+result cache and bundle store reuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+
+from .settings import Settings, StorageSettings
+
+EMULATOR_ACCOUNT = "devstoreaccount1"
+# The development-storage account key that Azure's documentation publishes for the emulator.
+EMULATOR_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+EMULATOR_BLOB = f"http://127.0.0.1:10000/{EMULATOR_ACCOUNT}"
+
+
+class StorageNotConfigured(RuntimeError):
+    """Neither ``AzureWebJobsStorage`` nor its identity-based settings are set."""
+
+
+def expand_connection_string(value: str) -> str:
+    """``UseDevelopmentStorage=true`` -> the explicit Azurite connection string."""
+    if value.replace(" ", "").lower().startswith("usedevelopmentstorage=true"):
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={EMULATOR_ACCOUNT};AccountKey={EMULATOR_KEY};"
+            f"BlobEndpoint={EMULATOR_BLOB};"
+        )
+    return value
+
+
+def blob_service_client(storage: StorageSettings | None = None, **options: Any) -> BlobServiceClient:
+    """A new async client for the app's storage account (close it, e.g. with ``async with``)."""
+    storage = storage or Settings.from_env().storage
+    if storage.connection_string:
+        return BlobServiceClient.from_connection_string(expand_connection_string(storage.connection_string), **options)
+    if storage.blob_service_uri:
+        return BlobServiceClient(storage.blob_service_uri, credential=_credential(storage.client_id), **options)
+    raise StorageNotConfigured("set AzureWebJobsStorage or AzureWebJobsStorage__blobServiceUri / __accountName")
+
+
+_shared: dict[tuple[Any, ...], BlobServiceClient] = {}
+_credentials: dict[str | None, Any] = {}
+
+
+def shared_blob_service(storage: StorageSettings) -> BlobServiceClient:
+    """A long-lived client per storage configuration and event loop: one quick retry, short timeouts."""
+    key = (storage.connection_string, storage.blob_service_uri, storage.client_id, asyncio.get_running_loop())
+    client = _shared.get(key)
+    if client is None:
+        client = _shared[key] = blob_service_client(
+            storage,
+            retry_policy=LinearRetry(backoff=1, retry_total=1, random_jitter_range=0),
+            connection_timeout=5,
+            read_timeout=30,
+        )
+    return client
+
+
+async def close_shared() -> None:
+    """Close the shared clients of the running event loop (tests, shutdown)."""
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _shared if k[-1] is loop]:
+        await _shared.pop(key).close()
+
+
+def _credential(client_id: str | None) -> Any:
+    credential = _credentials.get(client_id)
+    if credential is None:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(managed_identity_client_id=client_id) if client_id else (
+            DefaultAzureCredential()
+        )
+        _credentials[client_id] = credential
+    return credential
