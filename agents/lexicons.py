@@ -49,7 +49,7 @@ NEGATIVE = _weights("""
     layoffs:2 layoff:2 lawsuit:2 fraud:3 risk:1 risks:1 concern:1 concerns:1 worried:2 worry:1 uncertain:1
     uncertainty:1 volatile:1 downgrade:2 downgraded:2 warning:1 cut:1 cuts:1 struggle:2 struggling:2 unfortunately:2
     unacceptable:3 mediocre:2 confusing:2 difficult:1 hard:1 painful:2 noisy:1 unreliable:2 insecure:2
-    breach:2 leaked:2 vulnerable:1 penalty:2 sued:2 recall:2 shortage:2 bankrupt:3 bankruptcy:3
+    hurt:2 hurts:2 hurting:2 breach:2 leaked:2 vulnerable:1 penalty:2 sued:2 recall:2 shortage:2 bankrupt:3 bankruptcy:3
 """)
 
 NEGATORS = _set("not no never none nobody nothing neither nor without hardly barely cannot")

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import textkit
+from ..lexicons import NEGATIVE, POSITIVE
 from ..names import AGGREGATE, ANALYZE, CATEGORIZE, ERROR_HANDLER, SUMMARIZE
 from .errors import PermanentAgentError
 
@@ -31,7 +32,10 @@ def produce(name: str, output_model: type[BaseModel], payload: Payload) -> BaseM
 
 
 def _texts(payload: Payload) -> list[str]:
-    return [d["text"] for d in payload.get("documents") or () if d.get("text")]
+    documents = payload.get("documents")
+    if not isinstance(documents, list):  # a bundle reference carries only the count
+        return []
+    return [d["text"] for d in documents if isinstance(d, dict) and d.get("text")]
 
 
 def _analyze(payload: Payload) -> dict[str, Any]:
@@ -58,6 +62,17 @@ def _categorize(payload: Payload) -> dict[str, Any]:
     return {"category": label, "confidence": confidence, "rationale": rationale}
 
 
+def _main_concern(sentences: list[str]) -> str | None:
+    """The sentence with the most negative (less positive) words, first on ties; ``None`` if none leans negative."""
+    best, best_score = None, 0.0
+    for sentence in sentences:
+        words = [word.lower() for word in textkit.words(sentence)]
+        score = sum(NEGATIVE.get(w, 0.0) for w in words) - sum(POSITIVE.get(w, 0.0) for w in words)
+        if score > best_score:
+            best, best_score = sentence, score
+    return best
+
+
 def _aggregate(payload: Payload) -> dict[str, Any]:
     results = payload.get("results") or {}
     analysis, summary, category = (results.get(a) or {} for a in (ANALYZE, SUMMARIZE, CATEGORIZE))
@@ -76,8 +91,9 @@ def _aggregate(payload: Payload) -> dict[str, Any]:
     if missing:
         parts.append(f"Missing: {', '.join(missing)}; the report is partial.")
     recommendations = []
-    if sentiment.get("label") in ("negative", "mixed") and analysis.get("key_points"):
-        recommendations.append(f"Follow up on the concerns raised, starting with: {analysis['key_points'][0]}")
+    concern = _main_concern([*textkit.sentences("\n\n".join(_texts(payload))), *(analysis.get("key_points") or ())])
+    if sentiment.get("label") in ("negative", "mixed") and concern:
+        recommendations.append(f"Follow up on the main concern: {concern}")
     if category and float(category.get("confidence") or 0) < 0.4:
         recommendations.append(f"Check the category by hand: confidence in '{category['category']}' is low.")
     recommendations.extend(f"Re-run {agent} once its failure is resolved." for agent in missing)
