@@ -17,7 +17,7 @@ import azure.durable_functions as df
 from .names import APPROVAL, APPROVAL_EVENT
 from .parallel import AGENTS, analysis_stages
 from .state import AgentOutcome, WorkflowRun
-from .steps import handle_failure, save
+from .steps import Steps, handle_failure, run_workflow
 
 bp = df.Blueprint()
 DEFAULT_TIMEOUT_HOURS = 24.0
@@ -41,15 +41,10 @@ def parse_decision(value: Any) -> dict[str, Any]:
     }
 
 
-@bp.orchestration_trigger(context_name="context", orchestration=APPROVAL)
-def approval_workflow(context: df.DurableOrchestrationContext):
-    """Analyse, then wait for a person to approve or reject the report."""
-    workflow_input = context.get_input() or {}
-    options = workflow_input.get("options") or {}
-    run = WorkflowRun(context, APPROVAL, list(AGENTS))
-    outcome = yield from analysis_stages(context, run, options, workflow_input.get("request") or {})
+def approval_stages(context: Any, run: WorkflowRun, options: dict[str, Any], request: dict[str, Any]) -> Steps:
+    outcome = yield from analysis_stages(context, run, options, request)
     if outcome == "failed":
-        return (yield from save(context, run, run.finish(outcome), options))
+        return outcome
 
     hours = float(options.get("approval_timeout_hours") or DEFAULT_TIMEOUT_HOURS)
     deadline = context.current_utc_datetime + timedelta(hours=hours)
@@ -63,15 +58,18 @@ def approval_workflow(context: df.DurableOrchestrationContext):
         decision = {**parse_decision(decision_task.result), "at": context.current_utc_datetime.isoformat()}
         run.extra["approval"] = decision
         run.trace("decision: %s by %s", "approved" if decision["approved"] else "rejected", decision["by"])
-        if decision["approved"]:
-            state = run.finish("approved", status="published")
-        else:
-            state = run.finish("rejected", status="rejected")
-    else:
-        run.waiting = {}
-        run.extra["approval"] = {"approved": None, "timed_out": True, "deadline": deadline.isoformat()}
-        late = AgentOutcome("approval", error=f"No approval decision within {hours:g} hours; escalated.")
-        run.errors.append({"agent": "approval", "error": late.error, "permanent": False})
-        yield from handle_failure(context, run, options, late)
-        state = run.finish("escalated", status="escalated")
-    return (yield from save(context, run, state, options))
+        return ("approved", "published") if decision["approved"] else ("rejected", "rejected")
+    run.waiting = {}
+    run.extra["approval"] = {"approved": None, "timed_out": True, "deadline": deadline.isoformat()}
+    late = AgentOutcome("approval", error=f"No approval decision within {hours:g} hours; escalated.")
+    run.errors.append({"agent": "approval", "error": late.error, "permanent": False})
+    yield from handle_failure(context, run, options, late)
+    return ("escalated", "escalated")
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=APPROVAL)
+def approval_workflow(context: df.DurableOrchestrationContext):
+    """Analyse, then wait for a person to approve or reject the report."""
+    return (yield from run_workflow(
+        context, APPROVAL, AGENTS, lambda run, options, request: approval_stages(context, run, options, request)
+    ))

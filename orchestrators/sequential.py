@@ -6,26 +6,23 @@ agent turns the failure into a report and the instance completes with ``outcome:
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.durable_functions as df
 
 from agents.names import ANALYZE, CATEGORIZE, COLLECT_DATA, SUMMARIZE
 
 from .names import SEQUENTIAL
 from .state import WorkflowRun
-from .steps import collect, handle_failure, run_agent, save
+from .steps import Steps, collect, handle_failure, run_agent, run_workflow
 
 bp = df.Blueprint()
 STEPS = (ANALYZE, SUMMARIZE, CATEGORIZE)
 
 
-@bp.orchestration_trigger(context_name="context", orchestration=SEQUENTIAL)
-def sequential_workflow(context: df.DurableOrchestrationContext):
-    """Run the agents one after another on the collected documents."""
-    workflow_input = context.get_input() or {}
-    options = workflow_input.get("options") or {}
-    run = WorkflowRun(context, SEQUENTIAL, [COLLECT_DATA, *STEPS])
+def sequential_stages(context: Any, run: WorkflowRun, options: dict[str, Any], request: dict[str, Any]) -> Steps:
     failed = None
-    collected = yield from collect(context, run, options, workflow_input.get("request") or {})
+    collected = yield from collect(context, run, options, request)
     if not collected.ok:
         failed = collected
     for agent in STEPS:
@@ -37,8 +34,15 @@ def sequential_workflow(context: df.DurableOrchestrationContext):
             failed = outcome
     if failed is not None:
         yield from handle_failure(context, run, options, failed, collected.output if collected.ok else None)
-        state = run.finish("failed")
-    else:
-        run.report = {agent: run.results[agent] for agent in STEPS}
-        state = run.finish("succeeded")
-    return (yield from save(context, run, state, options))
+        return "failed"
+    run.report = {agent: run.results[agent] for agent in STEPS}
+    return "succeeded"
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=SEQUENTIAL)
+def sequential_workflow(context: df.DurableOrchestrationContext):
+    """Run the agents one after another on the collected documents."""
+    return (yield from run_workflow(
+        context, SEQUENTIAL, [COLLECT_DATA, *STEPS],
+        lambda run, options, request: sequential_stages(context, run, options, request),
+    ))

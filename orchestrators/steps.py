@@ -8,7 +8,7 @@ raises out of these helpers: it becomes a failed :class:`AgentOutcome`.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import azure.durable_functions as df
@@ -20,7 +20,19 @@ from .payloads import agent_payload, handler_payload
 from .state import AgentOutcome, WorkflowRun
 
 Steps = Generator[Any, Any, Any]
+Stages = Callable[[WorkflowRun, dict[str, Any], dict[str, Any]], Steps]
+"""``(run, options, request) -> outcome`` or ``(outcome, final status)``: a workflow's body."""
 DEFAULT_RETRY = {"first_retry_ms": 2000, "max_attempts": 3}
+
+
+def run_workflow(context: Any, workflow: str, agents: list[str], stages: Stages) -> Steps:
+    """The frame of every workflow: read the input, run the stages, finish, save the state."""
+    workflow_input = context.get_input() or {}
+    options = workflow_input.get("options") or {}
+    run = WorkflowRun(context, workflow, list(agents))
+    ended = yield from stages(run, options, workflow_input.get("request") or {})
+    outcome, status = ended if isinstance(ended, tuple) else (ended, None)
+    return (yield from save(context, run, run.finish(outcome, status=status), options))
 
 
 def retry_options(options: dict[str, Any]) -> df.RetryOptions:

@@ -39,6 +39,11 @@ async def test_pipeline_offline_runs_every_stage_and_saves_its_state(devhost, de
     async with BlobServiceClient.from_connection_string(workflow_env["AzureWebJobsStorage"]) as service:
         saved = json.loads(await (await service.get_blob_client(container, blob).download_blob()).readall())
     assert saved["outcome"] == "succeeded" and saved["data"]["report"] == report
+    history_url = f"/runtime/webhooks/durabletask/instances/{instance_id}"
+    async with devhost_http.get(history_url, params={"showHistory": "true"}) as response:
+        events = (await response.json())["historyEvents"]
+    saves = [e for e in events if e.get("FunctionName") == "save_workflow_result"]
+    assert len(saves) == 3  # after collect, after the analysis stage, and the final state
 
 
 async def test_sequential_offline_reports_each_step(devhost, devhost_http):
