@@ -1,0 +1,172 @@
+"""Activity work items: the shared ``{hub}-workitems`` queue, seen from one host.
+
+A host keeps a few work items *prefetched* (received, or put invisible by itself when its
+own episode scheduled them) and the ones it is running.  Both stay invisible to other
+hosts for ``lock_seconds`` and are renewed before that runs out, so an activity is never
+run twice by live hosts; if the host dies its work items reappear and run again (the only
+work a crash repeats).  A work item is deleted only after its result message was put.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from azure.storage.queue import QueueMessage
+
+from ...errors import StoreError, WorkItemLost
+from ..base import ActivityWorkItem, Message
+from . import envelopes
+from .envelopes import Send
+from .hub import Hub
+from .queues import Receipt, StorageQueue
+
+log = logging.getLogger("devhost.store.azure")
+_RECENT = 10_000
+
+
+@dataclass
+class _Held:
+    item: ActivityWorkItem
+    receipt: Receipt
+    deadline: float
+    attempts: int
+    completing: bool = False
+
+
+class WorkItems:
+    def __init__(self, hub: Hub, deliver: Callable[[Message], Awaitable[None]]) -> None:
+        self.hub = hub
+        self.queue: StorageQueue = hub.work_items
+        self.deliver = deliver
+        self.prefetched: OrderedDict[str, _Held] = OrderedDict()
+        self.running: dict[str, _Held] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self.room_freed = asyncio.Event()
+
+    @property
+    def room(self) -> int:
+        if not self.hub.options.dispatch:
+            return 0
+        return self.hub.options.prefetch - len(self.prefetched)
+
+    # --- arrival ------------------------------------------------------------------------------
+    async def put(self, send: Send, original: ActivityWorkItem | None) -> None:
+        """Enqueue a work item; keep it for this host while prefetch has room."""
+        if self.room <= 0:
+            await self.queue.put(send.body)
+            return
+        if send.message_id in self.prefetched or send.message_id in self.running or send.message_id in self._recent:
+            return  # already here: a resend of the same work item
+        receipt = await self.queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        item = original or envelopes.to_work_item(await envelopes.read_body(send.body, self.hub.payloads), 1)
+        self.prefetched[item.message_id] = _Held(item, receipt, self._deadline(), 1)
+        self.hub.work.set()
+
+    async def arrive(self, messages: list[QueueMessage]) -> None:
+        """Work items received by the poller."""
+        for message in messages:
+            receipt = Receipt(message.id, message.pop_receipt)
+            try:
+                data = await envelopes.read_body(message.content, self.hub.payloads)
+                item = envelopes.to_work_item(data, message.dequeue_count or 1)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("dropping unreadable work item %s from %s: %s", message.id, self.queue.name, exc)
+                await self.queue.delete(receipt)
+                continue
+            held = self.prefetched.get(item.message_id) or self.running.get(item.message_id)
+            if held is not None and held.receipt.queue_id == receipt.queue_id:
+                held.receipt, held.deadline = receipt, self._deadline()  # our own copy, received again
+            elif held is not None or item.message_id in self._recent:
+                await self.queue.delete(receipt)  # a second copy of a work item this host has
+            else:
+                self.prefetched[item.message_id] = _Held(item, receipt, self._deadline(), item.dequeue_count)
+        if messages:
+            self.hub.work.set()
+
+    # --- the activity dispatcher's calls -------------------------------------------------------
+    async def lock(self) -> ActivityWorkItem | None:
+        while self.prefetched:
+            message_id, held = self.prefetched.popitem(last=False)
+            try:
+                if held.deadline - time.monotonic() < self.hub.options.lock_seconds / 3 and not await self._renew(held):
+                    continue  # its lock ran out: it is back in the queue for whoever receives it
+            except StoreError:
+                self.prefetched[message_id] = held
+                self.prefetched.move_to_end(message_id, last=False)
+                raise
+            self.running[held.item.message_id] = held
+            self.room_freed.set()
+            return replace(held.item, dequeue_count=held.attempts, lock_token=uuid.uuid4().hex)
+        return None
+
+    async def renew(self, item: ActivityWorkItem) -> ActivityWorkItem:
+        held = self.running.get(item.message_id)
+        if held is None or not await self._renew(held):
+            raise WorkItemLost(f"activity work item {item.message_id} is not locked")
+        return replace(item, lock_token=uuid.uuid4().hex)
+
+    async def complete(self, item: ActivityWorkItem, result: Message) -> None:
+        held = self.running.get(item.message_id)
+        if held is None:
+            raise WorkItemLost(f"activity work item {item.message_id} is not locked")
+        held.completing = True  # no renewal from here: it would make the receipt below stale
+        try:
+            await self.deliver(result)
+        finally:
+            held.completing = False
+        del self.running[item.message_id]
+        self._remember(item.message_id)
+        if not await self.queue.delete(held.receipt):
+            log.info("work item %s was already taken back when its result arrived", item.message_id)
+
+    async def abandon(self, item: ActivityWorkItem) -> None:
+        held = self.running.pop(item.message_id, None)
+        if held is not None:
+            held.attempts += 1
+            self.prefetched[item.message_id] = held
+            self.hub.work.set()
+
+    # --- housekeeping --------------------------------------------------------------------------
+    async def renew_due(self) -> None:
+        """Keep held work items invisible; drop prefetched ones whose lock could not be kept."""
+        margin = self.hub.options.lock_seconds / 3
+        for table in (self.running, self.prefetched):
+            for message_id, held in list(table.items()):
+                if held.completing or held.deadline - time.monotonic() >= margin:
+                    continue
+                if not await self._renew(held, background=True):
+                    if table is self.prefetched:
+                        self.prefetched.pop(message_id, None)
+                    else:
+                        log.warning("lost the lock of running activity work item %s", message_id)
+
+    async def release(self) -> None:
+        """Give prefetched work items back to the queue (graceful shutdown)."""
+        held, self.prefetched = list(self.prefetched.values()), OrderedDict()
+        for h in held:
+            try:
+                await self.queue.set_visibility(h.receipt, 0)
+            except StoreError as exc:
+                log.debug("could not release work item %s: %s", h.item.message_id, exc)
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.hub.options.lock_seconds
+
+    async def _renew(self, held: _Held, *, background: bool = False) -> bool:
+        kind = "queue.renew" if background else "queue.update"
+        receipt = await self.queue.set_visibility(held.receipt, self.hub.options.lock_seconds, kind)
+        if receipt is None:
+            return False
+        held.receipt, held.deadline = receipt, self._deadline()
+        return True
+
+    def _remember(self, message_id: str) -> None:
+        self._recent[message_id] = None
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)

@@ -1,0 +1,392 @@
+"""Orchestration work items on one host: lock, commit, abandon, and crash recovery.
+
+Commit order (one :meth:`Orchestrations.complete` call per episode):
+
+1. uploads (large fields, message bodies, a large outbox) -- harmless if the host dies here;
+2. one table transaction: the new history rows + the sentinel, ``If-Match`` the ETag read
+   when the instance was loaded.  This is the commit point; a mismatch means another host
+   committed meanwhile and the work item is lost (nothing of it is applied);
+3. the ``Instances`` row (from the snapshot in the sentinel);
+4. the outbox: child instance rows, then messages and work items (ids are deterministic, and
+   a receiver drops ids it already holds or consumed);
+5. deletion of the consumed queue messages.
+
+A host that dies after 2 leaves a sentinel with ``IsCheckpointComplete = false``: the next
+owner of the partition finds it (scan on acquiring the partition, or when loading the
+instance), writes the row again and resends the outbox, skipping work items whose result is
+already in history or queued.  Messages that come back from step 5 are recognised by the
+sentinel's consumed-message record and deleted unseen.  Once steps 3-5 are done, the
+checkpoint is marked complete lazily (superseded for free if another episode commits first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from azure.storage.queue import QueueMessage
+
+from ...engine.history import EventType
+from ...errors import StoreError, WorkItemLost
+from ..base import EpisodeCommit, OrchestrationWorkItem
+from . import envelopes
+from .checkpoint import Outbox
+from .commit import Prepared, prepare, prepare_outbox
+from .delivery import Delivery, Original
+from .envelopes import WORK_ITEM, Send
+from .history import CheckpointConflict
+from .hub import Hub
+from .inbox import Buffered, Inbox
+from .instances import RowConflict
+from .queues import Receipt
+from .state import InstanceState, load
+
+log = logging.getLogger("devhost.store.azure")
+_COMPLETIONS = (EventType.TaskCompleted, EventType.TaskFailed)
+_RECENT = 100_000
+
+
+class Orchestrations:
+    def __init__(self, hub: Hub, inbox: Inbox, owns: Callable[[int], bool], holds: Callable[[int], bool]) -> None:
+        self.hub = hub
+        self.inbox = inbox
+        self.owns = owns
+        self.holds = holds
+        self.cache: dict[str, InstanceState] = {}
+        self.locks: dict[str, str] = {}
+        self.delivery: Delivery  # set by the store (it needs the work items too)
+        self.last_now: datetime | None = None
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def consumed(self, instance_id: str, message_id: str) -> bool:
+        """Consumed by a checkpoint of the cached instance, or recently by this host (the
+        latter also covers instances without a row, whose checkpoints record nothing)."""
+        if (instance_id, message_id) in self._recent:
+            return True
+        state = self.cache.get(instance_id)
+        return state is not None and message_id in state.consumed
+
+    # --- lock -----------------------------------------------------------------------------------
+    async def lock(self, now: datetime) -> OrchestrationWorkItem | None:
+        self.last_now = now
+        for instance_id in self.inbox.ready(now):
+            if instance_id in self.locks or not self.owns(self.hub.names.partition(instance_id)):
+                continue
+            token = self._lock(instance_id)
+            try:
+                item = await self._take(instance_id, token, now)
+            except StoreError as exc:  # leave its messages for a later try; other instances may work
+                log.warning("could not lock instance %s: %s", instance_id, exc)
+                item = None
+            except BaseException:
+                self._unlock(instance_id, token)
+                raise
+            if item is not None:
+                return item
+            self._unlock(instance_id, token)
+        return None
+
+    async def _take(self, instance_id: str, token: str, now: datetime) -> OrchestrationWorkItem | None:
+        cached = instance_id in self.cache
+        state = await self.state(instance_id)
+        entries = self.inbox.visible(instance_id, now)
+        if cached and _restarted_elsewhere(state, entries):
+            self.cache.pop(instance_id, None)
+            state = await self.state(instance_id)
+        duplicates = [
+            b for b in entries
+            if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
+        ]
+        if duplicates:
+            await self._delete(instance_id, [b.message.message_id for b in duplicates])
+        entries = [b for b in entries if b not in duplicates]
+        if not entries:
+            return None
+        self.inbox.set_locked(instance_id, [b.message.message_id for b in entries], True)
+        return OrchestrationWorkItem(
+            instance_id=instance_id,
+            instance=replace(state.instance) if state.instance else None,
+            history=list(state.history),
+            messages=[b.message for b in entries],
+            lock_token=token,
+        )
+
+    async def state(self, instance_id: str) -> InstanceState:
+        """The cached state (loading it, and finishing an interrupted checkpoint, if needed).
+        The caller holds the instance's lock."""
+        state = self.cache.pop(instance_id, None)
+        if state is None:
+            state = await load(self.hub, instance_id)
+        if self.holds(state.partition):
+            self.cache[instance_id] = state  # most recently used last
+            self._evict()
+        if state.needs_recovery:
+            await self._recover(state)
+        return state
+
+    # --- complete / abandon -----------------------------------------------------------------------
+    async def complete(self, item: OrchestrationWorkItem, commit: EpisodeCommit) -> None:
+        instance_id = item.instance_id
+        if self.locks.get(instance_id) != item.lock_token:
+            raise WorkItemLost(f"instance {instance_id} is not locked by this work item")
+        try:
+            if not self.holds(self.hub.names.partition(instance_id)):
+                raise WorkItemLost(f"this host no longer owns the partition of instance {instance_id}")
+            if commit.instance is None:
+                await self._complete_without_instance(instance_id, commit)
+                return
+            state = self.cache.get(instance_id)
+            if state is None:
+                raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
+            prepared = await prepare(self.hub, state, commit, self.hub.wall.now())
+            await self._checkpoint(state, prepared)
+            state.instance = replace(commit.instance)
+            state.needs_recovery = True  # until the row and the outbox are out
+            await self._write_row(state, prepared.row)
+            await self._send(prepared.outbox, prepared.originals)
+            state.needs_recovery = False
+            if prepared.outbox:
+                state.mark_due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+            await self._delete(instance_id, list(commit.consumed))
+            if state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox:
+                self.cache.pop(instance_id, None)  # done: read it again if anything still comes
+        except StoreError as exc:
+            if not isinstance(exc, WorkItemLost) and instance_id in self.cache:
+                self.cache[instance_id].mark_due = time.monotonic()  # retry the follow-up soon
+            raise
+        finally:
+            self._unlock(instance_id, item.lock_token)
+
+    async def abandon(self, item: OrchestrationWorkItem) -> None:
+        self._unlock(item.instance_id, item.lock_token)
+
+    async def _checkpoint(self, state: InstanceState, prepared: Prepared) -> None:
+        etag = state.sentinel.etag if state.sentinel else None
+        columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
+        try:
+            new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
+        except CheckpointConflict as exc:
+            self.cache.pop(state.instance_id, None)
+            raise WorkItemLost(f"instance {state.instance_id} was committed by someone else") from exc
+        except StoreError:
+            self.cache.pop(state.instance_id, None)  # unknown outcome: read it again next time
+            raise
+        prepared.sentinel.etag = new_etag
+        state.sentinel = prepared.sentinel
+        state.history = prepared.history
+        state.fresh = False
+
+    async def _complete_without_instance(self, instance_id: str, commit: EpisodeCommit) -> None:
+        """Messages for an instance that does not exist: send what the commit sends, drop the rest."""
+        self.cache.pop(instance_id, None)
+        outbox, originals = await prepare_outbox(self.hub, commit.messages, commit.activities, commit.started)
+        await self._send(outbox, originals)
+        await self._delete(instance_id, list(commit.consumed))
+
+    # --- follow-up steps --------------------------------------------------------------------------
+    async def _write_row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if state.row_columns == columns:
+            return
+        try:
+            if state.row_etag is not None:
+                etag = await self.hub.instances.replace(state.instance_id, columns, state.row_etag)
+            else:
+                etag = await self.hub.instances.insert(state.instance_id, columns)
+        except RowConflict:
+            log.warning("instance %s was started again or purged meanwhile; its row was left alone",
+                        state.instance_id)
+            self.cache.pop(state.instance_id, None)
+            return
+        state.row_etag, state.row_columns = etag, dict(columns)
+        state.row_checkpoint = int(columns.get("Checkpoint") or 0)
+
+    async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None:
+        sends = list(outbox.sends)
+        for child_id, columns, start in outbox.children:
+            if await self._create_child(child_id, columns):
+                sends.append(start)
+        await self.delivery.send(sends, originals)
+
+    async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
+        """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
+        try:
+            await self.hub.instances.insert(child_id, columns)
+            self.cache.pop(child_id, None)
+            return True
+        except RowConflict:
+            found = await self.hub.instances.get(child_id)
+            return found is not None and found[0].get("ExecutionId") == columns.get("ExecutionId")
+
+    async def _delete(self, instance_id: str, message_ids: list[str]) -> None:
+        """Delete consumed messages (every queue copy) and remember their ids."""
+        for message_id in message_ids:
+            self._recent[(instance_id, message_id)] = None
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        taken = self.inbox.remove(instance_id, message_ids)
+        await asyncio.gather(*(self.hub.control[b.partition].delete(r) for b in taken for r in b.copies.values()))
+
+    # --- recovery -----------------------------------------------------------------------------------
+    async def _recover(self, state: InstanceState) -> None:
+        """Finish the last checkpoint of an instance: row, outbox, mark."""
+        sentinel = state.sentinel
+        assert sentinel is not None
+        log.info("finishing checkpoint %d of instance %s", sentinel.checkpoint, state.instance_id)
+        if sentinel.snapshot and state.instance is not None and (
+            state.row_etag is None or state.row_checkpoint < sentinel.checkpoint
+        ):
+            await self._write_row(state, dict(sentinel.snapshot))
+        if not sentinel.complete:
+            text = sentinel.outbox_text
+            if sentinel.outbox_blob:
+                text = await self.hub.payloads.download(sentinel.outbox_blob)
+            outbox = Outbox.decode(text)
+            sends = tuple(s for s in outbox.sends if not self._completed(state, s))
+            await self._send(Outbox(sends, outbox.children), {})
+            await self._mark(state)
+        state.needs_recovery = False
+
+    def _completed(self, state: InstanceState, send: Send) -> bool:
+        """A work item whose result is already in history or queued must not run again."""
+        if send.kind != WORK_ITEM or state.instance is None or send.execution_id != state.instance.execution_id:
+            return False
+        events = [*state.history, *(b.message.event for b in self.inbox.messages(state.instance_id))]
+        return any(e.get("EventType") in _COMPLETIONS and e.get("TaskScheduledId") == send.task_id for e in events)
+
+    async def _mark(self, state: InstanceState) -> None:
+        sentinel = state.sentinel
+        if sentinel is None or sentinel.etag is None or sentinel.complete:
+            return
+        columns = {"IsCheckpointComplete": True, "CheckpointCompletedTimestamp": self.hub.wall.now(),
+                   "Outbox": "", "OutboxBlobName": ""}
+        try:
+            sentinel.etag = await self.hub.history.mark_complete(state.instance_id, sentinel.etag, columns)
+        except CheckpointConflict:
+            self.cache.pop(state.instance_id, None)
+            return
+        sentinel.complete, sentinel.outbox_text, sentinel.outbox_blob = True, None, None
+
+    async def housekeeping(self) -> None:
+        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode)."""
+        now = time.monotonic()
+        for instance_id, state in list(self.cache.items()):
+            if state.mark_due is None or state.mark_due > now or instance_id in self.locks:
+                continue
+            token = self._lock(instance_id)
+            try:
+                if state.needs_recovery:
+                    await self._recover(state)
+                else:
+                    await self._mark(state)
+                state.mark_due = None
+            except StoreError as exc:
+                log.warning("could not finish the checkpoint of %s yet: %s", instance_id, exc)
+                state.mark_due = now + 1.0
+            finally:
+                self._unlock(instance_id, token)
+
+    async def recover_partition(self, partition: int) -> None:
+        """After acquiring a partition: finish every checkpoint its previous owner left open."""
+        try:
+            instance_ids = await self.hub.history.incomplete(partition)
+        except StoreError as exc:
+            log.warning("could not look for unfinished checkpoints in partition %d: %s", partition, exc)
+            return
+        for instance_id in instance_ids:
+            if instance_id in self.locks or self.hub.names.partition(instance_id) != partition:
+                continue
+            token = self._lock(instance_id)
+            try:
+                await self.state(instance_id)
+            except StoreError as exc:
+                log.warning("could not recover instance %s: %s", instance_id, exc)
+            finally:
+                self._unlock(instance_id, token)
+
+    # --- arrivals and partitions --------------------------------------------------------------------
+    async def arrive(self, partition: int, messages: list[QueueMessage]) -> None:
+        """Messages the poller received from a control queue this host owns."""
+        queue = self.hub.control[partition]
+        for received in messages:
+            receipt = Receipt(received.id, received.pop_receipt)
+            try:
+                data = await envelopes.read_body(received.content, self.hub.payloads)
+                message = envelopes.to_message(data)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("dropping unreadable message %s from %s: %s", received.id, queue.name, exc)
+                await queue.delete(receipt)
+                continue
+            if self.consumed(message.instance_id, message.message_id):
+                await queue.delete(receipt)  # redelivered after its episode committed
+            elif self.holds(partition):
+                self.inbox.add(message, partition, receipt, envelopes.sequence_of(data))
+        if messages:
+            self.hub.work.set()
+
+    def forget_partition(self, partition: int) -> None:
+        """Drop what this host held for a partition it no longer owns (no storage calls)."""
+        self.inbox.remove_partition(partition)
+        for instance_id in [i for i, s in self.cache.items() if s.partition == partition]:
+            del self.cache[instance_id]
+
+    async def drain_partition(self, partition: int, *, wait: bool) -> None:
+        """Before handing a partition back: wait for its episodes (if ``wait``: a work item is
+        never locked by two hosts), finish its checkpoints, and make its due messages visible
+        again so the next owner sees them at once (on shutdown, messages of a work item still
+        locked come back when their lock runs out)."""
+        while wait and any(self.hub.names.partition(i) == partition for i in self.locks):
+            await self.hub.wall.sleep(0.05)
+        for state in [s for s in self.cache.values() if s.partition == partition]:
+            if state.mark_due is not None and state.instance_id not in self.locks:
+                state.mark_due = 0.0
+        await self.housekeeping()
+        now = self.last_now
+        taken = self.inbox.remove_partition(partition)
+        due = [b for b in taken if not b.locked and (b.message.visible_at is None or (now and b.visible(now)))]
+        queue = self.hub.control[partition]
+        await asyncio.gather(*(queue.set_visibility(r, 0) for b in due for r in b.copies.values()))
+
+    async def forget_instance(self, instance_id: str) -> None:
+        """The instance was started again or purged: drop its state and unlocked messages."""
+        if instance_id not in self.locks:
+            self.cache.pop(instance_id, None)
+            await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
+
+    def _evict(self) -> None:
+        """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""
+        excess = len(self.cache) - self.hub.options.max_cached_instances
+        for instance_id, state in list(self.cache.items()):
+            if excess <= 0:
+                break
+            if instance_id not in self.locks and state.mark_due is None and not state.needs_recovery:
+                del self.cache[instance_id]
+                excess -= 1
+
+    # --- locks --------------------------------------------------------------------------------------
+    def _lock(self, instance_id: str) -> str:
+        token = uuid.uuid4().hex
+        self.locks[instance_id] = token
+        return token
+
+    def _unlock(self, instance_id: str, token: str) -> None:
+        if self.locks.get(instance_id) == token:
+            del self.locks[instance_id]
+            self.inbox.unlock_all(instance_id)
+            if self.inbox.messages(instance_id):
+                self.hub.work.set()
+
+
+def _restarted_elsewhere(state: InstanceState, entries: list[Buffered]) -> bool:
+    """An ``ExecutionStarted`` for another execution than the cached one: the id was started
+    again (possibly by another host), so the cached state may be stale."""
+    current = state.instance.execution_id if state.instance else None
+    return any(
+        b.message.event.get("EventType") == EventType.ExecutionStarted and b.message.execution_id != current
+        for b in entries
+    )
