@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .aio import wait_event
+
 
 class Clock(Protocol):
     """What the engine needs to know about time."""
@@ -68,8 +70,7 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         """Yield to the loop briefly; virtual time does not pass by waiting."""
         self._moved.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._moved.wait(), timeout=min(seconds, 0.05))
+        await wait_event(self._moved, min(seconds, 0.05))
 
     @contextlib.contextmanager
     def auto_time_skipping_disabled(self) -> Iterator[None]:

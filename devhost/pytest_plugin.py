@@ -45,6 +45,9 @@ async def devhost(devhost_app_dir: Path, devhost_store: str) -> AsyncIterator[De
         devhost_app_dir, store=devhost_store, clock="virtual", hub_name=unique_hub_name()
     ) as host:
         yield host
+    destroy = getattr(host.store, "destroy", None)
+    if destroy is not None:  # a durable store: drop the test's task hub
+        await destroy()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from ..aio import wait_event
 from ..errors import InstanceAlreadyExists, WorkItemLost
 from .base import (
     ActivityWorkItem,
@@ -187,11 +188,8 @@ class MemoryStore:
         return min(due, default=None)
 
     async def wait_for_work(self, timeout: float) -> None:
-        if not self._work.is_set():
-            try:
-                await asyncio.wait_for(self._work.wait(), timeout)
-            except TimeoutError:
-                return
+        if not self._work.is_set() and not await wait_event(self._work, timeout):
+            return
         self._work.clear()
 
     # --- internals ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""devhost end-to-end tests run the fixture app in tests/devhost/apps/patterns."""
+"""devhost end-to-end tests run the fixture app in tests/devhost/apps/patterns, on every store."""
 
 from pathlib import Path
 
@@ -10,3 +10,11 @@ PATTERNS_APP = Path(__file__).parent / "apps" / "patterns"
 @pytest.fixture
 def devhost_app_dir() -> Path:
     return PATTERNS_APP
+
+
+@pytest.fixture(params=["memory", pytest.param("azurite", marks=pytest.mark.azurite)])
+def devhost_store(request: pytest.FixtureRequest) -> str:
+    """Every devhost test runs on the memory store and on Azure Storage (Azurite)."""
+    if request.param == "azurite":
+        request.getfixturevalue("azurite_connection_string")  # starts Azurite when nothing listens
+    return request.param

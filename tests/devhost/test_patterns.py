@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from devhost.store.base import RuntimeStatus
 from tests.devhost.e2e import post, start, status
@@ -27,7 +28,7 @@ async def test_fan_out_fan_in_of_1000_activities_in_few_replays(devhost, devhost
 
 
 async def test_retry_succeeds_on_the_third_attempt(devhost, devhost_http):
-    started = await start(devhost_http, "retrying", "retry-key-1")
+    started = await start(devhost_http, "retrying", f"retry-{uuid.uuid4().hex}")
     result = await devhost.wait_for_instance(started["id"])
     assert result["output"] == "ok after 3"
     _code, body = await status(devhost_http, started["id"], showHistory="true")

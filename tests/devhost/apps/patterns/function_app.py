@@ -232,8 +232,9 @@ def guids(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def nondeterministic(context: df.DurableOrchestrationContext):
     # Changes the activity it calls once the first call's result is in history.
-    name = "double" if CALLS.get("hello:nd") else "hello"
-    yield context.call_activity(name, "nd" if name == "hello" else 1)
+    key = f"nd-{context.instance_id}"
+    name = "double" if CALLS.get(f"hello:{key}") else "hello"
+    yield context.call_activity(name, key if name == "hello" else 1)
     yield context.call_activity("hello", "after")
     return "done"
 
