@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from ...aio import wait_event
 from .activities import WorkItems
 from .hub import Hub
 from .inbox import Inbox
@@ -115,6 +116,5 @@ class Pump:
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+    await wait_event(event, timeout)
     event.clear()

@@ -23,6 +23,7 @@ from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
 from ... import azurite
+from ...aio import wait_event
 from ...errors import InstanceAlreadyExists, StoreError
 from ..base import (
     ActivityWorkItem,
@@ -262,8 +263,7 @@ class AzureStore:
     async def wait_for_work(self, timeout: float) -> None:
         work = self.hub.work
         if not work.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(work.wait(), timeout)
+            await wait_event(work, timeout)
         work.clear()
 
     # --- partition ownership ----------------------------------------------------------------------
