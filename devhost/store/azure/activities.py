@@ -5,6 +5,9 @@ own episode scheduled them) and the ones it is running.  Both stay invisible to 
 hosts for ``lock_seconds`` and are renewed before that runs out, so an activity is never
 run twice by live hosts; if the host dies its work items reappear and run again (the only
 work a crash repeats).  A work item is deleted only after its result message was put.
+Copies of one work item (a crash-recovery resend) are recognised by message id: this host
+runs one and deletes the others.  Crash recovery may :meth:`~WorkItems.sweep` the whole
+queue into the prefetch buffer, past its size, to learn which work items are still queued.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..base import ActivityWorkItem, Message
 from . import envelopes
 from .envelopes import Send
 from .hub import Hub
-from .queues import Receipt, StorageQueue
+from .queues import MAX_RECEIVE, Receipt, StorageQueue
 
 log = logging.getLogger("devhost.store.azure")
 _RECENT = 10_000
@@ -48,6 +51,9 @@ class WorkItems:
         self.running: dict[str, _Held] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
         self.room_freed = asyncio.Event()
+        self.swept_at = float("-inf")
+        self._receiving = asyncio.Lock()
+        self._sweeping = asyncio.Lock()
 
     @property
     def room(self) -> int:
@@ -55,18 +61,43 @@ class WorkItems:
             return 0
         return self.hub.options.prefetch - len(self.prefetched)
 
+    def knows(self, message_id: str) -> bool:
+        """Prefetched, running, or recently completed on this host."""
+        return message_id in self.prefetched or message_id in self.running or message_id in self._recent
+
     # --- arrival ------------------------------------------------------------------------------
     async def put(self, send: Send, original: ActivityWorkItem | None) -> None:
         """Enqueue a work item; keep it for this host while prefetch has room."""
+        if self.knows(send.message_id):
+            return  # already here: a resend of the same work item
         if self.room <= 0:
             await self.queue.put(send.body)
             return
-        if send.message_id in self.prefetched or send.message_id in self.running or send.message_id in self._recent:
-            return  # already here: a resend of the same work item
         receipt = await self.queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        if self.knows(send.message_id):  # another copy was received meanwhile: keep that one
+            await self.queue.delete(receipt)
+            return
         item = original or envelopes.to_work_item(await envelopes.read_body(send.body, self.hub.payloads), 1)
         self.prefetched[item.message_id] = _Held(item, receipt, self._deadline(), 1)
         self.hub.work.set()
+
+    async def poll(self, count: int) -> int:
+        """Receive up to ``count`` work items into the prefetch buffer; how many came."""
+        async with self._receiving:  # a sweep must not miss a batch still being taken in
+            received = await self.queue.receive(count, self.hub.options.lock_seconds)
+            await self.arrive(received)
+        return len(received)
+
+    async def sweep(self, after: float) -> None:
+        """Receive every visible work item (past the prefetch size, up to ``max_buffered``),
+        unless a sweep that began at ``after`` (monotonic) or later already did."""
+        async with self._sweeping:
+            if self.swept_at >= after:
+                return
+            began = time.monotonic()
+            while len(self.prefetched) < self.hub.options.max_buffered and await self.poll(MAX_RECEIVE) >= MAX_RECEIVE:
+                pass
+            self.swept_at = began
 
     async def arrive(self, messages: list[QueueMessage]) -> None:
         """Work items received by the poller."""

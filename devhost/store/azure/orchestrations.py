@@ -13,10 +13,11 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
 
 A host that dies after 2 leaves a sentinel with ``IsCheckpointComplete = false``: the next
 owner of the partition finds it (scan on acquiring the partition, or when loading the
-instance), writes the row again and resends the outbox, skipping work items whose result is
-already in history or queued.  Messages that come back from step 5 are recognised by the
-sentinel's consumed-message record and deleted unseen.  Once steps 3-5 are done, the
-checkpoint is marked complete lazily (superseded for free if another episode commits first).
+instance), writes the row again and resends the outbox, but no work item that left a trace
+(:mod:`.recovery`; it waits until the dead host's locks have run out, to see them all).
+Messages that come back from step 5 are recognised by the sentinel's consumed-message record
+and deleted unseen.  Once steps 3-5 are done, the checkpoint is marked complete lazily
+(superseded for free if another episode commits first).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from azure.storage.queue import QueueMessage
 
@@ -39,7 +41,6 @@ from . import envelopes
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
 from .delivery import Delivery, Original
-from .envelopes import WORK_ITEM, Send
 from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
@@ -47,8 +48,10 @@ from .instances import RowConflict
 from .queues import Receipt
 from .state import InstanceState, load
 
+if TYPE_CHECKING:
+    from .recovery import Recovery
+
 log = logging.getLogger("devhost.store.azure")
-_COMPLETIONS = (EventType.TaskCompleted, EventType.TaskFailed)
 _RECENT = 100_000
 
 
@@ -61,6 +64,7 @@ class Orchestrations:
         self.cache: dict[str, InstanceState] = {}
         self.locks: dict[str, str] = {}
         self.delivery: Delivery  # set by the store (it needs the work items too)
+        self.recovery: Recovery  # set by the store (it needs the pump)
         self.last_now: datetime | None = None
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
 
@@ -76,7 +80,8 @@ class Orchestrations:
     async def lock(self, now: datetime) -> OrchestrationWorkItem | None:
         self.last_now = now
         for instance_id in self.inbox.ready(now):
-            if instance_id in self.locks or not self.owns(self.hub.names.partition(instance_id)):
+            if (instance_id in self.locks or not self.owns(self.hub.names.partition(instance_id))
+                    or self.recovery.waiting(instance_id)):
                 continue
             token = self._lock(instance_id)
             try:
@@ -99,6 +104,8 @@ class Orchestrations:
         if cached and _restarted_elsewhere(state, entries):
             self.cache.pop(instance_id, None)
             state = await self.state(instance_id)
+        if state.needs_recovery:
+            return None  # its last checkpoint waits for the partition's horizon (.recovery)
         duplicates = [
             b for b in entries
             if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
@@ -127,7 +134,7 @@ class Orchestrations:
             self.cache[instance_id] = state  # most recently used last
             self._evict()
         if state.needs_recovery:
-            await self._recover(state)
+            await self.recovery.finish(state)
         return state
 
     # --- complete / abandon -----------------------------------------------------------------------
@@ -232,33 +239,7 @@ class Orchestrations:
         taken = self.inbox.remove(instance_id, message_ids)
         await asyncio.gather(*(self.hub.control[b.partition].delete(r) for b in taken for r in b.copies.values()))
 
-    # --- recovery -----------------------------------------------------------------------------------
-    async def _recover(self, state: InstanceState) -> None:
-        """Finish the last checkpoint of an instance: row, outbox, mark."""
-        sentinel = state.sentinel
-        assert sentinel is not None
-        log.info("finishing checkpoint %d of instance %s", sentinel.checkpoint, state.instance_id)
-        if sentinel.snapshot and state.instance is not None and (
-            state.row_etag is None or state.row_checkpoint < sentinel.checkpoint
-        ):
-            await self._write_row(state, dict(sentinel.snapshot))
-        if not sentinel.complete:
-            text = sentinel.outbox_text
-            if sentinel.outbox_blob:
-                text = await self.hub.payloads.download(sentinel.outbox_blob)
-            outbox = Outbox.decode(text)
-            sends = tuple(s for s in outbox.sends if not self._completed(state, s))
-            await self._send(Outbox(sends, outbox.children), {})
-            await self._mark(state)
-        state.needs_recovery = False
-
-    def _completed(self, state: InstanceState, send: Send) -> bool:
-        """A work item whose result is already in history or queued must not run again."""
-        if send.kind != WORK_ITEM or state.instance is None or send.execution_id != state.instance.execution_id:
-            return False
-        events = [*state.history, *(b.message.event for b in self.inbox.messages(state.instance_id))]
-        return any(e.get("EventType") in _COMPLETIONS and e.get("TaskScheduledId") == send.task_id for e in events)
-
+    # --- checkpoint marks -------------------------------------------------------------------------
     async def _mark(self, state: InstanceState) -> None:
         sentinel = state.sentinel
         if sentinel is None or sentinel.etag is None or sentinel.complete:
@@ -281,31 +262,13 @@ class Orchestrations:
             token = self._lock(instance_id)
             try:
                 if state.needs_recovery:
-                    await self._recover(state)
+                    await self.recovery.finish(state)  # or left to the partition's recovery
                 else:
                     await self._mark(state)
                 state.mark_due = None
             except StoreError as exc:
                 log.warning("could not finish the checkpoint of %s yet: %s", instance_id, exc)
                 state.mark_due = now + 1.0
-            finally:
-                self._unlock(instance_id, token)
-
-    async def recover_partition(self, partition: int) -> None:
-        """After acquiring a partition: finish every checkpoint its previous owner left open."""
-        try:
-            instance_ids = await self.hub.history.incomplete(partition)
-        except StoreError as exc:
-            log.warning("could not look for unfinished checkpoints in partition %d: %s", partition, exc)
-            return
-        for instance_id in instance_ids:
-            if instance_id in self.locks or self.hub.names.partition(instance_id) != partition:
-                continue
-            token = self._lock(instance_id)
-            try:
-                await self.state(instance_id)
-            except StoreError as exc:
-                log.warning("could not recover instance %s: %s", instance_id, exc)
             finally:
                 self._unlock(instance_id, token)
 
@@ -332,6 +295,7 @@ class Orchestrations:
     def forget_partition(self, partition: int) -> None:
         """Drop what this host held for a partition it no longer owns (no storage calls)."""
         self.inbox.remove_partition(partition)
+        self.recovery.forget(partition)
         for instance_id in [i for i, s in self.cache.items() if s.partition == partition]:
             del self.cache[instance_id]
 

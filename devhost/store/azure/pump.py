@@ -37,6 +37,7 @@ class Pump:
         self.orchestrations = orchestrations
         self.work_items = work_items
         self.pokes = [asyncio.Event() for _ in range(hub.names.partition_count)]
+        self._receiving = [asyncio.Lock() for _ in range(hub.names.partition_count)]
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -59,9 +60,11 @@ class Pump:
         self.pokes[partition].set()
 
     async def poll_once(self, partition: int) -> int:
-        """Receive one batch from a control queue this host owns; how many arrived."""
-        received = await self.hub.control[partition].receive(MAX_RECEIVE, self.hub.options.lock_seconds)
-        await self.orchestrations.arrive(partition, received)
+        """Receive one batch from a control queue this host owns; how many arrived.  One at a
+        time per queue, so a batch that returns short means every visible message is in."""
+        async with self._receiving[partition]:
+            received = await self.hub.control[partition].receive(MAX_RECEIVE, self.hub.options.lock_seconds)
+            await self.orchestrations.arrive(partition, received)
         return len(received)
 
     # --- loops --------------------------------------------------------------------------------
@@ -105,9 +108,7 @@ class Pump:
                 await _wait(self.work_items.room_freed, options.poll_max)
                 continue
             try:
-                received = await self.hub.work_items.receive(self.work_items.room, options.lock_seconds)
-                await self.work_items.arrive(received)
-                got = len(received)
+                got = await self.work_items.poll(self.work_items.room)
             except Exception:
                 log.warning("polling %s failed", self.hub.work_items.name, exc_info=True)
                 delay = options.poll_max

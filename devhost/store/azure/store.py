@@ -2,8 +2,8 @@
 DurableTask.AzureStorage so Storage Explorer and Durable Functions Monitor recognise it.
 
 This module wires the parts together and implements the client operations; the
-orchestration side lives in :mod:`.orchestrations`, activities in :mod:`.activities`,
-leases in :mod:`.leases`, background loops in :mod:`.pump`.
+orchestration side lives in :mod:`.orchestrations`, crash recovery in :mod:`.recovery`,
+activities in :mod:`.activities`, leases in :mod:`.leases`, background loops in :mod:`.pump`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from .orchestrations import Orchestrations
 from .payloads import LargePayloads
 from .pump import Pump
 from .queues import StorageQueue
+from .recovery import Recovery
 from .state import InstanceState, load, row_columns
 
 log = logging.getLogger("devhost.store.azure")
@@ -100,6 +101,9 @@ class AzureStore:
             self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed
         )
         self.pump = Pump(self.hub, self.leases, self.inbox, self.orchestrations, self.work_items)
+        self.orchestrations.recovery = Recovery(
+            self.hub, self.inbox, self.orchestrations, self.work_items, self.pump.poll_once
+        )
         self._background: set[asyncio.Task[None]] = set()
         self._opened = False
 
@@ -272,7 +276,7 @@ class AzureStore:
 
     def _acquired(self, partition: int) -> None:
         self.pump.poke(partition)
-        task = asyncio.ensure_future(self.orchestrations.recover_partition(partition))
+        task = self.orchestrations.recovery.begin(partition)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
