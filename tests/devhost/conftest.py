@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.devhost.store_kit import durable, store, stores  # noqa: F401 (store fixtures for the store tests)
+
 PATTERNS_APP = Path(__file__).parent / "apps" / "patterns"
 
 

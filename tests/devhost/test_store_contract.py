@@ -8,9 +8,6 @@ lease, lock or message is given back) and opening another one on the same task h
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,142 +16,26 @@ import pytest
 
 from devhost.engine import history as h
 from devhost.errors import InstanceAlreadyExists, WorkItemLost
-from devhost.host import unique_hub_name
 from devhost.store.base import (
-    ActivityWorkItem,
     EpisodeCommit,
     InstanceQuery,
-    Message,
-    OrchestrationInstance,
-    OrchestrationWorkItem,
     RuntimeStatus,
-    TaskHubStore,
 )
-from devhost.store.memory import MemoryStore
-
-NOW = datetime(2020, 1, 1, 12, tzinfo=UTC)  # long before the wall clock: visibility must not use it
-BIG = 5 * 1024 * 1024
-WAIT = 30.0
-
-
-class Stores:
-    """Opens stores of one kind on one task hub; closes (and for azure deletes) them after."""
-
-    def __init__(self, kind: str, connection_string: str | None) -> None:
-        self.kind = kind
-        self.connection_string = connection_string
-        self.hub = unique_hub_name()
-        self.opened: list[Any] = []
-
-    async def open(self, **options: Any) -> TaskHubStore:
-        if self.kind == "memory":
-            store: Any = MemoryStore(self.hub)
-        else:
-            from devhost.store.azure import AzureStore, AzureStoreOptions
-
-            store = AzureStore.from_setting(
-                self.hub, self.connection_string or "", options=AzureStoreOptions(**options)
-            )
-        await store.open()
-        self.opened.append(store)
-        return store
-
-    async def crash(self, store: Any) -> None:
-        await store.halt()
-        self.opened.remove(store)
-
-    async def cleanup(self) -> None:
-        for store in reversed(self.opened):
-            with contextlib.suppress(Exception):
-                await store.close()
-        if self.kind == "azure" and self.opened:
-            await self.opened[0].destroy()
-
-
-@pytest.fixture(params=["memory", pytest.param("azure", marks=pytest.mark.azurite)])
-async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
-    connection = request.getfixturevalue("azurite_connection_string") if request.param == "azure" else None
-    hub = Stores(request.param, connection)
-    try:
-        yield hub
-    finally:
-        await hub.cleanup()
-
-
-@pytest.fixture
-async def store(stores: Stores) -> TaskHubStore:
-    return await stores.open()
-
-
-@pytest.fixture
-def durable(stores: Stores) -> Stores:
-    if stores.kind == "memory":
-        pytest.skip("the memory store does not outlive its process")
-    return stores
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-def instance(instance_id: str, status: RuntimeStatus = RuntimeStatus.PENDING, **fields: Any) -> OrchestrationInstance:
-    return OrchestrationInstance(
-        instance_id=instance_id, name="orch", execution_id=fields.pop("execution_id", "e-" + instance_id),
-        runtime_status=status, created_time=fields.pop("created", NOW), last_updated_time=NOW, **fields,
-    )
-
-
-def start_of(row: OrchestrationInstance, message_id: str | None = None) -> Message:
-    event = h.execution_started(NOW, instance_id=row.instance_id, execution_id=row.execution_id, name=row.name,
-                                input=row.input)
-    return Message(message_id or f"start-{row.instance_id}-{row.execution_id}", row.instance_id, event,
-                   row.execution_id)
-
-
-def raised(instance_id: str, message_id: str, data: str | None = '"x"', visible_at: datetime | None = None) -> Message:
-    return Message(message_id, instance_id, h.event_raised(NOW, "e", data), visible_at=visible_at)
-
-
-async def lock(store: TaskHubStore, now: datetime = NOW, wait: float = 0.0) -> OrchestrationWorkItem | None:
-    """Lock a work item; with ``wait``, keep trying that long (messages from other hosts)."""
-    return await _until(lambda: store.lock_orchestration_work_item(now), store, wait)
-
-
-async def lock_activity(store: TaskHubStore, wait: float = 0.0) -> ActivityWorkItem | None:
-    return await _until(store.lock_activity_work_item, store, wait)
-
-
-async def _until(attempt: Any, store: TaskHubStore, wait: float) -> Any:
-    deadline = time.monotonic() + wait
-    while (found := await attempt()) is None and time.monotonic() < deadline:
-        await store.wait_for_work(0.2)
-    return found
-
-
-def ids(item: OrchestrationWorkItem | None) -> list[str]:
-    return [m.message_id for m in item.messages] if item else []
-
-
-def episode(
-    item: OrchestrationWorkItem, status: RuntimeStatus = RuntimeStatus.RUNNING, **changes: Any
-) -> EpisodeCommit:
-    """A plausible episode: the messages' events between OrchestratorStarted/Completed."""
-    assert item.instance is not None
-    row = replace(item.instance, runtime_status=status, **changes)
-    events = [h.orchestrator_started(NOW), *(m.event for m in item.messages), h.orchestrator_completed(NOW)]
-    return EpisodeCommit(row, events, consumed=[m.message_id for m in item.messages])
-
-
-async def started(store: TaskHubStore, instance_id: str, **fields: Any) -> OrchestrationWorkItem:
-    """Create an instance and lock its first work item."""
-    row = instance(instance_id, **fields)
-    await store.create_instance(row, start_of(row))
-    item = await lock(store)
-    assert item is not None and item.instance_id == instance_id
-    return item
-
-
-async def run(store: TaskHubStore, instance_id: str, status: RuntimeStatus = RuntimeStatus.RUNNING,
-              **fields: Any) -> None:
-    item = await started(store, instance_id, **fields)
-    await store.complete_orchestration_work_item(item, episode(item, status))
+from tests.devhost.store_kit import (
+    BIG,
+    NOW,
+    episode,
+    ids,
+    instance,
+    lock,
+    lock_activity,
+    raised,
+    result_of,
+    run,
+    scheduled,
+    start_of,
+    started,
+)
 
 
 # --- instances -------------------------------------------------------------------------------------
@@ -295,22 +176,6 @@ async def test_a_sub_orchestration_is_started_once(store):
 
 
 # --- activities ----------------------------------------------------------------------------------
-def work_item(instance_id: str, task_id: int, data: str | None = '"in"') -> ActivityWorkItem:
-    return ActivityWorkItem(f"{instance_id}:e-{instance_id}:{task_id}", instance_id, f"e-{instance_id}", task_id,
-                            "hello", data)
-
-
-def result_of(item: ActivityWorkItem) -> Message:
-    return Message(f"{item.message_id}:result", item.instance_id, h.task_completed(NOW, item.task_id, '"out"'),
-                   item.execution_id)
-
-
-async def scheduled(store: TaskHubStore, instance_id: str, *tasks: int, data: str | None = '"in"') -> None:
-    item = await started(store, instance_id)
-    activities = [work_item(instance_id, t, data) for t in tasks]
-    await store.complete_orchestration_work_item(item, replace(episode(item), activities=activities))
-
-
 async def test_an_activity_is_locked_once_and_its_result_reaches_the_instance(store):
     await scheduled(store, "w1", 1)
     activity = await lock_activity(store)
@@ -396,103 +261,3 @@ async def test_five_megabyte_payloads_travel_through_blobs(stores, store):
         assert await store.hub.payloads.list("big/")
         await store.purge_instance("big")
         assert await store.hub.payloads.list("big/") == []
-
-
-# --- several hosts, crashes, cost (durable stores) -----------------------------------------------------
-QUICK = {"lock_seconds": 2, "lease_seconds": 2.0, "checkpoint_mark_delay": 0.5}
-
-
-async def test_messages_from_another_client_are_received_by_the_owner(durable):
-    owner = await durable.open()
-    client = await durable.open(dispatch=False)
-    row = instance("remote", input='"' + "r" * 100_000 + '"')
-    await client.create_instance(row, start_of(row))
-    item = await lock(owner, wait=WAIT)
-    assert item.instance == row and item.messages == [start_of(row)]
-
-
-async def test_two_hosts_never_lock_the_same_instance_and_split_the_partitions(durable):
-    first = await durable.open(**QUICK)
-    second = await durable.open(**QUICK)
-    targets = [f"split-{i}" for i in range(12)]
-    await first.send_messages([raised(t, f"m-{t}") for t in targets])
-    locked: list[str] = []
-    deadline = time.monotonic() + WAIT
-    while len(locked) < len(targets) and time.monotonic() < deadline:
-        for host in (first, second):
-            item = await host.lock_orchestration_work_item(NOW)
-            if item is not None:
-                locked.append(item.instance_id)
-                await host.complete_orchestration_work_item(item, EpisodeCommit(None, consumed=ids(item)))
-        await first.wait_for_work(0.1)
-    assert sorted(locked) == sorted(targets)  # each exactly once, never by both hosts
-    while time.monotonic() < deadline and (len(first.leases.expires), len(second.leases.expires)) != (2, 2):
-        await first.wait_for_work(0.2)
-    assert (len(first.leases.expires), len(second.leases.expires)) == (2, 2)
-
-
-async def test_messages_of_a_crashed_host_come_back_after_its_lock_expires(durable):
-    crashed = await durable.open(**QUICK)
-    await crashed.send_messages([raised("x1", "m1"), raised("x1", "m2")])
-    item = await lock(crashed)
-    await durable.crash(crashed)
-    successor = await durable.open(**QUICK)
-    again = await lock(successor, wait=WAIT)
-    assert again.instance_id == "x1" and ids(again) == ids(item)
-
-
-async def test_a_running_activity_of_a_crashed_host_runs_again(durable):
-    crashed = await durable.open(**QUICK)
-    await scheduled(crashed, "x2", 1)
-    activity = await lock_activity(crashed)
-    await durable.crash(crashed)
-    successor = await durable.open(**QUICK)
-    again = await lock_activity(successor, wait=WAIT)
-    assert (again.message_id, again.input) == (activity.message_id, activity.input)
-
-
-@pytest.mark.parametrize("crash_before", ["_write_row", "_send", "_delete"])
-async def test_an_episode_interrupted_after_its_checkpoint_is_finished_once(durable, crash_before, monkeypatch):
-    crashed = await durable.open(**QUICK)
-    item = await started(crashed, "x3")
-    notice = raised("x3-peer", "to-peer")
-    commit = replace(episode(item, custom_status='"step 1"'), activities=[work_item("x3", 1)], messages=[notice])
-
-    async def die(*_args: Any, **_kwargs: Any) -> None:
-        raise RuntimeError("host killed")
-
-    monkeypatch.setattr(crashed.orchestrations, crash_before, die)
-    with pytest.raises(RuntimeError):
-        await crashed.complete_orchestration_work_item(item, commit)
-    await durable.crash(crashed)
-
-    successor = await durable.open(**QUICK)
-    activity = await lock_activity(successor, wait=WAIT)
-    assert activity is not None and activity.task_id == 1
-    peer = await lock(successor, wait=WAIT)
-    assert peer.instance_id == "x3-peer" and ids(peer) == ["to-peer"]
-    await successor.complete_orchestration_work_item(peer, EpisodeCommit(None, consumed=["to-peer"]))
-    assert await successor.get_history("x3") == commit.history
-    assert (await successor.get_instance("x3")).custom_status == '"step 1"'
-    await successor.send_messages([notice])  # the same message again: already consumed
-    await successor.complete_activity_work_item(activity, result_of(activity))
-    nxt = await lock(successor, wait=WAIT)
-    assert nxt.instance_id == "x3" and ids(nxt) == [result_of(activity).message_id]  # the start is not redelivered
-    assert await lock(successor, wait=2 * QUICK["lock_seconds"]) is None  # every lock of the crash has run out
-    assert await lock_activity(successor) is None
-
-
-async def test_a_chain_step_costs_at_most_six_round_trips(durable):
-    store = await durable.open()
-    item = await started(store, "chain")
-    steps = 10
-    before = store.calls.foreground
-    for task_id in range(steps):
-        commit = replace(episode(item), activities=[work_item("chain", task_id)])
-        await store.complete_orchestration_work_item(item, commit)
-        activity = await lock_activity(store)
-        await store.complete_activity_work_item(activity, result_of(activity))
-        item = await lock(store)
-        assert ids(item) == [result_of(activity).message_id]
-    per_step = (store.calls.foreground - before) / steps
-    assert per_step <= 6, dict(store.calls.by_kind)

@@ -1,0 +1,131 @@
+"""Store behaviour that needs a store outliving its process: several hosts, crashes, cost.
+
+Runs on the ``azure`` store (Azurite); crashes are simulated by halting one store object
+(``halt()``: no lease, lock or message given back) and opening another on the same hub.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from devhost.store.base import (
+    EpisodeCommit,
+)
+from tests.devhost.store_kit import (
+    NOW,
+    WAIT,
+    episode,
+    ids,
+    instance,
+    lock,
+    lock_activity,
+    raised,
+    result_of,
+    scheduled,
+    start_of,
+    started,
+    work_item,
+)
+
+# --- several hosts, crashes, cost (durable stores) -----------------------------------------------------
+QUICK = {"lock_seconds": 2, "lease_seconds": 2.0, "checkpoint_mark_delay": 0.5}
+
+
+async def test_messages_from_another_client_are_received_by_the_owner(durable):
+    owner = await durable.open()
+    client = await durable.open(dispatch=False)
+    row = instance("remote", input='"' + "r" * 100_000 + '"')
+    await client.create_instance(row, start_of(row))
+    item = await lock(owner, wait=WAIT)
+    assert item.instance == row and item.messages == [start_of(row)]
+
+
+async def test_two_hosts_never_lock_the_same_instance_and_split_the_partitions(durable):
+    first = await durable.open(**QUICK)
+    second = await durable.open(**QUICK)
+    targets = [f"split-{i}" for i in range(12)]
+    await first.send_messages([raised(t, f"m-{t}") for t in targets])
+    locked: list[str] = []
+    deadline = time.monotonic() + WAIT
+    while len(locked) < len(targets) and time.monotonic() < deadline:
+        for host in (first, second):
+            item = await host.lock_orchestration_work_item(NOW)
+            if item is not None:
+                locked.append(item.instance_id)
+                await host.complete_orchestration_work_item(item, EpisodeCommit(None, consumed=ids(item)))
+        await first.wait_for_work(0.1)
+    assert sorted(locked) == sorted(targets)  # each exactly once, never by both hosts
+    while time.monotonic() < deadline and (len(first.leases.expires), len(second.leases.expires)) != (2, 2):
+        await first.wait_for_work(0.2)
+    assert (len(first.leases.expires), len(second.leases.expires)) == (2, 2)
+
+
+async def test_messages_of_a_crashed_host_come_back_after_its_lock_expires(durable):
+    crashed = await durable.open(**QUICK)
+    await crashed.send_messages([raised("x1", "m1"), raised("x1", "m2")])
+    item = await lock(crashed)
+    await durable.crash(crashed)
+    successor = await durable.open(**QUICK)
+    again = await lock(successor, wait=WAIT)
+    assert again.instance_id == "x1" and ids(again) == ids(item)
+
+
+async def test_a_running_activity_of_a_crashed_host_runs_again(durable):
+    crashed = await durable.open(**QUICK)
+    await scheduled(crashed, "x2", 1)
+    activity = await lock_activity(crashed)
+    await durable.crash(crashed)
+    successor = await durable.open(**QUICK)
+    again = await lock_activity(successor, wait=WAIT)
+    assert (again.message_id, again.input) == (activity.message_id, activity.input)
+
+
+@pytest.mark.parametrize("crash_before", ["_write_row", "_send", "_delete"])
+async def test_an_episode_interrupted_after_its_checkpoint_is_finished_once(durable, crash_before, monkeypatch):
+    crashed = await durable.open(**QUICK)
+    item = await started(crashed, "x3")
+    notice = raised("x3-peer", "to-peer")
+    commit = replace(episode(item, custom_status='"step 1"'), activities=[work_item("x3", 1)], messages=[notice])
+
+    async def die(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("host killed")
+
+    monkeypatch.setattr(crashed.orchestrations, crash_before, die)
+    with pytest.raises(RuntimeError):
+        await crashed.complete_orchestration_work_item(item, commit)
+    await durable.crash(crashed)
+
+    successor = await durable.open(**QUICK)
+    activity = await lock_activity(successor, wait=WAIT)
+    assert activity is not None and activity.task_id == 1
+    peer = await lock(successor, wait=WAIT)
+    assert peer.instance_id == "x3-peer" and ids(peer) == ["to-peer"]
+    await successor.complete_orchestration_work_item(peer, EpisodeCommit(None, consumed=["to-peer"]))
+    assert await successor.get_history("x3") == commit.history
+    assert (await successor.get_instance("x3")).custom_status == '"step 1"'
+    await successor.send_messages([notice])  # the same message again: already consumed
+    await successor.complete_activity_work_item(activity, result_of(activity))
+    nxt = await lock(successor, wait=WAIT)
+    assert nxt.instance_id == "x3" and ids(nxt) == [result_of(activity).message_id]  # the start is not redelivered
+    assert await lock(successor, wait=2 * QUICK["lock_seconds"]) is None  # every lock of the crash has run out
+    assert await lock_activity(successor) is None
+
+
+async def test_a_chain_step_costs_at_most_six_round_trips(durable):
+    store = await durable.open()
+    item = await started(store, "chain")
+    steps = 10
+    before = store.calls.foreground
+    for task_id in range(steps):
+        commit = replace(episode(item), activities=[work_item("chain", task_id)])
+        await store.complete_orchestration_work_item(item, commit)
+        activity = await lock_activity(store)
+        await store.complete_activity_work_item(activity, result_of(activity))
+        item = await lock(store)
+        assert ids(item) == [result_of(activity).message_id]
+    per_step = (store.calls.foreground - before) / steps
+    assert per_step <= 6, dict(store.calls.by_kind)
