@@ -54,11 +54,7 @@ def backend(settings: Settings) -> ChatBackend:
             max_retries=settings.client_retries,
         )
 
-    return ChatBackend(
-        name=AZURE_OPENAI, model=settings.azure_deployment, client=pool.get(key, make),
-        token_param=settings.token_param, response_format=settings.response_format,
-        timeout=settings.timeout_seconds, retry_after_cap=settings.retry_after_cap_seconds,
-    )
+    return ChatBackend.configured(AZURE_OPENAI, settings.azure_deployment, pool.get(key, make), settings)
 
 
 def _default_provider(client_id: str | None) -> TokenProvider:

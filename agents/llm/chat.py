@@ -54,6 +54,15 @@ class ChatBackend:
     timeout: float
     retry_after_cap: float
 
+    @classmethod
+    def configured(cls, name: str, model: str, client: openai.AsyncOpenAI, settings: Any) -> ChatBackend:
+        """A backend whose limits (token parameter, format, timeout, Retry-After cap) come from ``settings``."""
+        return cls(
+            name=name, model=model, client=client, token_param=settings.token_param,
+            response_format=settings.response_format, timeout=settings.timeout_seconds,
+            retry_after_cap=settings.retry_after_cap_seconds,
+        )
+
     async def chat(
         self, messages: list[dict[str, Any]], *, temperature: float, max_tokens: int,
         response_format: dict[str, Any] | None, agent: str, logger: logging.LoggerAdapter | logging.Logger = log,

@@ -28,8 +28,4 @@ def backend(settings: Settings) -> ChatBackend:
             max_retries=settings.client_retries,
         )
 
-    return ChatBackend(
-        name=OPENAI, model=settings.openai_model, client=pool.get(key, make),
-        token_param=settings.token_param, response_format=settings.response_format,
-        timeout=settings.timeout_seconds, retry_after_cap=settings.retry_after_cap_seconds,
-    )
+    return ChatBackend.configured(OPENAI, settings.openai_model, pool.get(key, make), settings)

@@ -9,11 +9,12 @@ in ``allow`` and get it unchanged; every other SDK error becomes ``StoreError``.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, ResourceExistsError
 
 from ...errors import StoreError
 
@@ -41,6 +42,11 @@ class StorageCalls:
     def foreground(self) -> int:
         """Round trips made on behalf of a store call (everything but background loops)."""
         return self.round_trips - sum(self.by_kind[k] for k in BACKGROUND_KINDS)
+
+    async def ensure_table(self, table: Any) -> None:
+        """Create ``table`` unless it exists (one round trip)."""
+        with contextlib.suppress(ResourceExistsError):
+            await self.call("table.create", table.create_table(), allow=(ResourceExistsError,))
 
     async def call(self, kind: str, awaitable: Awaitable[T], *, allow: tuple[type[BaseException], ...] = ()) -> T:
         """Await one SDK request."""

@@ -10,13 +10,12 @@ that readers ignore and the next commit overwrites.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core.exceptions import HttpResponseError
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -48,8 +47,7 @@ class HistoryTable:
         self.calls = calls
 
     async def create(self) -> None:
-        with contextlib.suppress(ResourceExistsError):
-            await self.calls.call("table.create", self.table.create_table(), allow=(ResourceExistsError,))
+        await self.calls.ensure_table(self.table)
 
     async def read(self, instance_id: str) -> HistoryPartition:
         """The sentinel and the rows of its execution (positions below ``HistoryLength``)."""

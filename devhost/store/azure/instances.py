@@ -9,7 +9,6 @@ time, id prefix) and sort on the client: newest first, paged with a key-set toke
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +35,7 @@ class InstancesTable:
         self.calls = calls
 
     async def create(self) -> None:
-        with contextlib.suppress(ResourceExistsError):
-            await self.calls.call("table.create", self.table.create_table(), allow=(ResourceExistsError,))
+        await self.calls.ensure_table(self.table)
 
     async def get(self, instance_id: str) -> tuple[dict[str, Any], str] | None:
         """``(columns, etag)`` of the row, or ``None``."""

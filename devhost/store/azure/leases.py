@@ -86,8 +86,7 @@ class PartitionLeases:
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def create(self) -> None:
-        with contextlib.suppress(ResourceExistsError):
-            await self.calls.call("table.create", self.table.create_table(), allow=(ResourceExistsError,))
+        await self.calls.ensure_table(self.table)
         await asyncio.gather(*(self._create_row(p) for p in range(self.names.partition_count)))
 
     async def tick(self) -> None:
