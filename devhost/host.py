@@ -23,6 +23,7 @@ from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
 from .store.memory import MemoryStore
+from .triggers.runtime import TriggerRuntime
 
 log = logging.getLogger("devhost")
 
@@ -41,6 +42,7 @@ class DevHost:
         dispatcher: Dispatcher,
         runner: web.AppRunner,
         url: str,
+        triggers: TriggerRuntime,
     ) -> None:
         self.registry = registry
         self.settings = settings
@@ -49,6 +51,7 @@ class DevHost:
         self.dispatcher = dispatcher
         self.runner = runner
         self.url = url
+        self.triggers = triggers
 
     @property
     def hub_name(self) -> str:
@@ -89,6 +92,7 @@ class DevHost:
         dispatcher: Dispatcher | None = None
         runner: web.AppRunner | None = None
         task: asyncio.Task[None] | None = None
+        triggers = TriggerRuntime(registry, settings.hub_name, the_clock)
         try:
             await the_store.open()
             options = DispatcherOptions(
@@ -96,7 +100,8 @@ class DevHost:
                 max_orchestrations=settings.max_concurrent_orchestrations,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock)
+            dispatcher.schedules.append(triggers)
+            app = create_app(registry, settings, the_store, the_clock, triggers)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -104,8 +109,10 @@ class DevHost:
             bound = runner.addresses[0][1]
             url = f"http://{host}:{bound}"
             task = asyncio.ensure_future(dispatcher.run())
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url)
+            await triggers.start(url)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, triggers)
         finally:
+            await triggers.close()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -151,6 +158,7 @@ class DevHost:
         ):
             for function in table.values():
                 lines.append(f"        {function.name}: {kind}")
+        lines.extend(self.triggers.describe(self.url))
         for ignored in self.registry.ignored:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")

@@ -52,6 +52,28 @@ class HandleFunction:
     fn: Callable[[str], str]
 
 
+TRIGGER_KINDS = frozenset({"queueTrigger", "blobTrigger", "eventGridTrigger", "timerTrigger"})
+"""Non-HTTP triggers served by :mod:`devhost.triggers`."""
+BINDING_KINDS = frozenset({"queue", "blob", "durableClient"})
+"""Bindings devhost serves beside those triggers."""
+
+
+@dataclass(frozen=True)
+class TriggerFunction:
+    """A queue, blob, Event Grid or timer-triggered function with its bindings as in function.json."""
+
+    name: str
+    trigger: dict[str, Any]
+    bindings: tuple[dict[str, Any], ...]
+    fn: Callable[..., Any]
+    annotations: dict[str, Any]
+    wants_context: bool
+
+    @property
+    def kind(self) -> str:
+        return str(self.trigger["type"])
+
+
 @dataclass
 class FunctionRegistry:
     """Everything devhost serves for one app; durable names are keyed lower-case."""
@@ -62,6 +84,7 @@ class FunctionRegistry:
     orchestrators: dict[str, HandleFunction] = field(default_factory=dict)
     activities: dict[str, ActivityFunction] = field(default_factory=dict)
     entities: dict[str, HandleFunction] = field(default_factory=dict)
+    triggers: list[TriggerFunction] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
 
@@ -172,8 +195,35 @@ def _index(registry: FunctionRegistry, function: Any, script_path: Path) -> None
             fn=fn,
             wants_context=_has_context_param(fn),
         ))
+    elif kind in TRIGGER_KINDS:
+        _add_trigger(registry, name, function, fn)
     else:
         registry.ignored.append(f"{name} ({kind})")
+
+
+def _add_trigger(registry: FunctionRegistry, name: str, function: Any, fn: Callable[..., Any]) -> None:
+    import inspect
+
+    described = [_binding_dict(b) for b in function.get_bindings()]
+    trigger = next(b for b in described if b["type"].endswith("Trigger"))
+    others = tuple(b for b in described if b is not trigger)
+    unserved = sorted({b["type"] for b in others} - BINDING_KINDS)
+    if unserved:
+        registry.ignored.append(f"{name} ({trigger['type']} with {', '.join(unserved)} bindings)")
+        return
+    try:
+        annotations = {k: p.annotation for k, p in inspect.signature(fn).parameters.items()}
+    except (TypeError, ValueError):
+        annotations = {}
+    registry.triggers.append(TriggerFunction(name, trigger, others, fn, annotations, "context" in annotations))
+
+
+def _binding_dict(binding: Any) -> dict[str, Any]:
+    """A binding as function.json states it (directions as ``in`` / ``out``)."""
+    described = dict(binding.get_dict_repr())
+    direction = described.get("direction")
+    described["direction"] = str(getattr(direction, "name", direction) or "in").lower()
+    return described
 
 
 def _add(table: dict[str, Any], durable: str, entry: Any, kind: str, script_path: Path) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from .. import worker
 from ..clock import Clock, VirtualClock
@@ -43,6 +44,15 @@ class DispatcherStats(EpisodeStats):
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
 
 
+class Schedule(Protocol):
+    """Something else that fires on the clock (timer triggers): virtual time may skip to it."""
+
+    @property
+    def busy(self) -> bool: ...
+
+    def next_due(self) -> datetime | None: ...
+
+
 class Dispatcher:
     """Runs a task hub's work until cancelled (use :meth:`run` as a background task)."""
 
@@ -63,6 +73,7 @@ class Dispatcher:
         self._orchestrations = 0
         self._activities = 0
         self._wake = asyncio.Event()
+        self.schedules: list[Schedule] = []
 
     async def run(self) -> None:
         try:
@@ -165,6 +176,12 @@ class Dispatcher:
         if not isinstance(clock, VirtualClock) or not clock.auto_time_skipping:
             return False
         due = await self.store.next_visible_time()
+        for schedule in self.schedules:
+            if schedule.busy:
+                return False
+            fires = schedule.next_due()
+            if fires is not None and (due is None or fires < due):
+                due = fires
         if due is None or due <= clock.now():
             return False
         clock.skip_to(due)
