@@ -99,7 +99,7 @@ class BlobPathPattern:
                 name = piece[1:-1].strip()
                 if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                     raise BindingExpressionError(f"blob path '{path}': '{piece}' is not a parameter name")
-                pattern += f"(?P<{name}>.+?)"
+                pattern += f"(?P<{name}>.*)"  # greedy, as the WebJobs SDK captures
                 literal_prefix_open = False
             else:
                 pattern += re.escape(piece)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from devhost.host import DevHost, unique_hub_name
-from tests.devhost.triggers_kit import TRIGGERS_APP, TriggerStorage, trigger_storage, wait_until  # noqa: F401
+from tests.devhost.triggers_kit import TRIGGERS_APP, TriggerStorage, wait_until
 
 pytestmark = pytest.mark.azurite
 

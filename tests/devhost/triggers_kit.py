@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -85,6 +86,8 @@ async def wait_until(condition: Callable[[], Awaitable[Any]], timeout: float = 3
         if value:
             return value
         if time.monotonic() > deadline:
+            for task in asyncio.all_tasks():  # where everything stands, to diagnose the timeout
+                task.print_stack(file=sys.stderr)
             raise TimeoutError(f"condition not met within {timeout}s {what}".strip())
         await asyncio.sleep(0.05)
 
