@@ -136,13 +136,15 @@ class TriggerRuntime:
             trigger = function.trigger
             if function.kind == "eventGridTrigger":
                 detail = f"eventGridTrigger: {url}{WEBHOOK_PATH}?functionName={function.name}"
-            elif function.kind == "queueTrigger":
-                detail = f"queueTrigger (queue '{trigger.get('queueName')}')"
             elif function.name in self.not_served:
                 detail = ""
+            elif function.kind == "queueTrigger":
+                detail = f"queueTrigger (queue '{self.listeners[function.name].queue_name}')"
             elif function.kind == "blobTrigger":
                 source = trigger.get("source") or "LogsAndContainerScan"
-                detail = f"blobTrigger (path '{trigger.get('path')}', source {source}; devhost scans the container)"
+                pattern = self.listeners[function.name].pattern
+                path = f"{pattern.container}/{trigger.get('path', '').partition('/')[2]}"
+                detail = f"blobTrigger (path '{path}', source {source}; devhost scans the container)"
             else:
                 detail = self.listeners[function.name].describe()
             if function.name in self.not_served:

@@ -94,8 +94,9 @@ async def test_startup_banner_lists_triggers_and_what_is_not_served(trigger_stor
     async with DevHost.start(TRIGGERS_APP, store="memory", hub_name=unique_hub_name()) as host:
         banner = host.describe()
     assert f"on_event: eventGridTrigger: {host.url}/runtime/webhooks/eventgrid?functionName=on_event" in banner
-    assert "on_message: queueTrigger (queue '%IN_QUEUE%')" in banner
-    assert "on_blob: blobTrigger (path '%IN_CONTAINER%/docs/{name}.txt', source EventGrid" in banner
+    names = trigger_storage.names
+    assert f"on_message: queueTrigger (queue '{names['IN_QUEUE']}')" in banner
+    assert f"on_blob: blobTrigger (path '{names['IN_CONTAINER']}/docs/{{name}}.txt', source EventGrid" in banner
     assert "on_service_bus (serviceBusTrigger): not served by devhost" in banner
 
 
@@ -110,3 +111,13 @@ async def _peek_raw(queue) -> list[str]:
         return [m.content for m in await queue.peek_messages(max_messages=32)]
     except ResourceNotFoundError:
         return []
+
+
+async def test_a_trigger_whose_connection_is_not_set_is_listed_as_not_served(
+    trigger_storage: TriggerStorage, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("AzureWebJobsStorage")
+    async with DevHost.start(TRIGGERS_APP, store="memory", hub_name=unique_hub_name()) as host:
+        banner = host.describe()
+        assert "on_message" not in host.triggers.listeners
+    assert "on_message: queueTrigger: not served by devhost: connection 'AzureWebJobsStorage'" in banner

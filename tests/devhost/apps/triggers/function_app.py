@@ -3,6 +3,7 @@
 Queue and container names come from app settings (``%NAME%``) so every test uses its own.
 """
 
+import hashlib
 import json
 
 import azure.durable_functions as df
@@ -53,13 +54,17 @@ def lookup(msg: str, doc: str) -> list[str]:
                   source="EventGrid")
 @app.blob_output(arg_name="$return", path="%OUT_CONTAINER%/{name}/{rand-guid}.json",
                  connection="AzureWebJobsStorage")
-def on_blob(blob: func.InputStream) -> str:
-    """Describe the blob; a blob whose text starts with 'fail' raises."""
+@app.durable_client_input(client_name="client")
+async def on_blob(blob: func.InputStream, client) -> str:
+    """Describe the blob and start 'hello' once per version; a blob whose text starts with 'fail' raises."""
     text = blob.read().decode()
     if text.startswith("fail"):
         raise RuntimeError("refusing the blob")
+    version = hashlib.sha256(f"{blob.name}@{blob.blob_properties['ETag']}".encode()).hexdigest()[:32]
+    instance_id = await client.start_new("hello", f"blob-{version}", {"blob": blob.name})
     return json.dumps({
         "type": type(blob).__name__, "name": blob.name, "uri": blob.uri, "length": blob.length, "text": text,
+        "instance_id": instance_id,
     })
 
 
@@ -78,7 +83,7 @@ async def on_event(event: func.EventGridEvent, client) -> None:
 async def on_cloud_event(event: func.CloudEvent, client) -> None:
     """The CloudEvents v1.0 schema."""
     await client.start_new("hello", event.id, {"type": type(event).__name__, "source": event.source,
-                                               "event_type": event.type, "data": event.data})
+                                               "event_type": event.type, "data": event.get_json()})
 
 
 @app.service_bus_queue_trigger(arg_name="msg", queue_name="orders", connection="ServiceBus")
