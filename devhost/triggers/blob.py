@@ -19,6 +19,7 @@ import json
 import logging
 import os
 from typing import Any
+from urllib.parse import unquote
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -54,6 +55,7 @@ class BlobListener:
         self.pattern = BlobPathPattern.compile(str(function.trigger["path"]))
         self.connection = function.trigger.get("connection")
         self._slots = asyncio.Semaphore(parallelism)
+        self._completed: set[str] = set()  # receipts known complete: later scans skip them without a request
         self.processed = 0
         self.poisoned = 0
         self.scans = 0
@@ -81,11 +83,32 @@ class BlobListener:
                 if params is not None:
                     candidates.append((blob, params))
         except ResourceNotFoundError:
+            self.scans += 1
             return 0  # the container does not exist yet
         candidates.sort(key=lambda c: c[0].last_modified)
-        self.scans += 1
         results = await asyncio.gather(*(self._guarded(blob, params) for blob, params in candidates))
+        self.scans += 1
         return sum(results)
+
+    async def process_blob(self, blob_name: str) -> int:
+        """Process one blob now (an Event Grid ``BlobCreated`` event named it); 0 when it does not match."""
+        params = self.pattern.match(blob_name)
+        if params is None:
+            return 0
+        client = self.ctx.storage.container(self.connection, self.pattern.container).get_blob_client(blob_name)
+        try:
+            blob = await client.get_blob_properties()
+        except ResourceNotFoundError:
+            return 0
+        blob.name = blob_name
+        return await self._guarded(blob, params)
+
+    def blob_name_of(self, url: str) -> str | None:
+        """The blob name in ``url`` when it lies in this trigger's container."""
+        container_url = self.ctx.storage.container(self.connection, self.pattern.container).url.rstrip("/")
+        if not url.startswith(container_url + "/"):
+            return None
+        return unquote(url[len(container_url) + 1:])
 
     async def _guarded(self, blob: BlobProperties, params: dict[str, str]) -> int:
         async with self._slots:
@@ -96,13 +119,17 @@ class BlobListener:
         return f"blobreceipts/{self.host_id}/{self.function_id}/{etag}/{self.pattern.container}/{blob.name}"
 
     async def _process(self, blob: BlobProperties, params: dict[str, str]) -> int:
+        name = self._receipt_name(blob)
+        if name in self._completed:
+            return 0
         hosts = self.ctx.storage.container(self.connection, HOSTS_CONTAINER)
-        receipt = hosts.get_blob_client(self._receipt_name(blob))
+        receipt = hosts.get_blob_client(name)
         try:
             properties = await receipt.get_blob_properties()
         except ResourceNotFoundError:
             properties = None
         if properties is not None and properties.metadata.get("Completed") == "true":
+            self._completed.add(name)
             return 0
         if properties is None:
             with contextlib.suppress(ResourceExistsError):
@@ -116,6 +143,7 @@ class BlobListener:
         try:
             current = await receipt.get_blob_properties(lease=lease)
             if current.metadata.get("Completed") == "true":
+                self._completed.add(name)
                 return 0
             failures = int(current.metadata.get("Failures", "0"))
             try:
@@ -129,10 +157,12 @@ class BlobListener:
                 if failures >= self.max_attempts:
                     await self._poison(blob, exc)
                     await receipt.set_blob_metadata({"Completed": "true", "Failures": str(failures)}, lease=lease)
+                    self._completed.add(name)
                 else:
                     await receipt.set_blob_metadata({"Failures": str(failures)}, lease=lease)
                 return 1
             await receipt.set_blob_metadata({"Completed": "true"}, lease=lease)
+            self._completed.add(name)
             self.processed += 1
             return 1
         finally:

@@ -24,6 +24,7 @@ from .bindings import Invocation
 log = logging.getLogger("devhost.triggers.eventgrid")
 
 WEBHOOK_PATH = "/runtime/webhooks/eventgrid"
+EXPECTED_EVENT_TYPES = "expected SubscriptionValidation, Notification or Unsubscribe"
 
 Invoke = Callable[[Invocation], Awaitable[Any]]
 
@@ -42,34 +43,34 @@ class EventGridWebhook:
     async def handshake(self, request: web.Request) -> web.Response:
         origin = request.headers.get("WebHook-Request-Origin")
         if not origin:
-            return _error(400, "OPTIONS requests must carry a WebHook-Request-Origin header")
+            return error_response(400, "OPTIONS requests must carry a WebHook-Request-Origin header")
         return web.Response(status=200, headers={"WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*"})
 
     async def handle(self, request: web.Request) -> web.Response:
         name = request.query.get("functionName", "")
         if not name:
-            return _error(400, "the functionName query parameter is required")
+            return error_response(400, "the functionName query parameter is required")
         function = self.functions.get(name.lower())
         if function is None:
-            return _error(404, f"no Event Grid-triggered function named '{name}'")
+            return error_response(404, f"no Event Grid-triggered function named '{name}'")
         kind = request.headers.get("aeg-event-type", "")
         if kind.lower() == "unsubscribe":
             return web.Response(status=202)
         if kind.lower() not in ("subscriptionvalidation", "notification"):
-            return _error(400, f"unknown aeg-event-type '{kind}': expected SubscriptionValidation or Notification")
+            return error_response(400, f"unknown aeg-event-type '{kind}': {EXPECTED_EVENT_TYPES}")
         try:
             body = json.loads(await request.text())
         except ValueError as exc:
-            return _error(400, f"the body is not JSON: {exc}")
+            return error_response(400, f"the body is not JSON: {exc}")
         if kind.lower() == "subscriptionvalidation":
-            code = _validation_code(body)
+            code = validation_code(body)
             if code is None:
-                return _error(400, "the validation event carries no data.validationCode")
+                return error_response(400, "the validation event carries no data.validationCode")
             log.info("perform handshake with eventGrid for function: %s", function.name)
             return web.json_response({"validationResponse": code})
         events = body if isinstance(body, list) else [body]
         if not events or not all(isinstance(e, dict) for e in events):
-            return _error(400, "the body must be an event object or a non-empty array of event objects")
+            return error_response(400, "the body must be an event object or a non-empty array of event objects")
         failed = 0
         for event in events:
             try:
@@ -77,11 +78,12 @@ class EventGridWebhook:
             except Exception:
                 failed += 1
         if failed:
-            return _error(500, f"{failed} of {len(events)} events failed in Functions.{function.name}")
+            return error_response(500, f"{failed} of {len(events)} events failed in Functions.{function.name}")
         return web.Response(status=202)
 
 
-def _validation_code(body: Any) -> str | None:
+def validation_code(body: Any) -> str | None:
+    """The ``validationCode`` of a validation event (an Event Grid array, or one CloudEvent)."""
     event = body[0] if isinstance(body, list) and body else body
     if not isinstance(event, dict):
         return None
@@ -95,5 +97,5 @@ def _validation_code(body: Any) -> str | None:
     return str(code) if code is not None else None
 
 
-def _error(status: int, message: str) -> web.Response:
+def error_response(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)

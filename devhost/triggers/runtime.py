@@ -20,6 +20,7 @@ from ..loader import FunctionRegistry, TriggerFunction
 from ..server.binding import client_binding_json
 from .bindings import BindingContext, Invocation, invoke
 from .blob import BlobListener
+from .blob_webhook import BlobWebhook
 from .eventgrid import WEBHOOK_PATH, EventGridWebhook
 from .options import load_trigger_options
 from .queue import QueueListener
@@ -62,6 +63,7 @@ class TriggerRuntime:
             if listener is not None:
                 self.listeners[function.name] = listener
         self.webhook = EventGridWebhook(registry.triggers, self._invoke)
+        self.blob_webhook = BlobWebhook([x for x in self.listeners.values() if isinstance(x, BlobListener)])
         self._tasks: list[asyncio.Task[None]] = []
 
     def _listener(self, function: TriggerFunction) -> Any:
@@ -82,8 +84,9 @@ class TriggerRuntime:
         return await invoke(self.ctx, invocation)
 
     def setup_routes(self, app: web.Application) -> None:
-        """Mount the Event Grid webhook (before any catch-all route)."""
+        """Mount the Event Grid and blobs webhooks (before any catch-all route)."""
         self.webhook.setup(app)
+        self.blob_webhook.setup(app)
 
     async def start(self, base_url: str) -> None:
         """Start polling queues and containers and running timers."""

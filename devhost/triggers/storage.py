@@ -18,6 +18,8 @@ from .. import azurite
 from ..errors import DevhostError
 
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
+RETRY: dict[str, Any] = {"initial_backoff": 1, "increment_base": 2, "retry_total": 4}
+"""The SDK's exponential retry, waiting about 1, 3, 5 and 9 s (its default first wait, 15 s, stalls a poll loop)."""
 
 
 class ConnectionNotFound(DevhostError):
@@ -72,14 +74,14 @@ class StorageAccounts:
     def _client(self, name: str, service: str, cls: Any) -> Any:
         value = _setting(name)
         if value:
-            return cls.from_connection_string(azurite.expand_connection_string(value))
+            return cls.from_connection_string(azurite.expand_connection_string(value), **RETRY)
         uri = _identity_uri(name, service)
         if uri:
             if self._credential is None:
                 from azure.identity.aio import DefaultAzureCredential
 
                 self._credential = DefaultAzureCredential()
-            return cls(uri, credential=self._credential)
+            return cls(uri, credential=self._credential, **RETRY)
         raise ConnectionNotFound(
             f"connection '{name}': no app setting '{name}' or 'AzureWebJobs{name}' "
             f"(nor '{name}__{service}ServiceUri'); set it in local.settings.json"

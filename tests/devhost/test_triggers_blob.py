@@ -8,11 +8,14 @@ and the Python worker's conversion into ``func.InputStream`` (name, uri, length)
 
 from __future__ import annotations
 
+import base64
 import json
 
+import aiohttp
 import pytest
 
 from devhost.host import DevHost, unique_hub_name
+from devhost.triggers import blob as blob_module
 from tests.devhost.triggers_kit import TRIGGERS_APP, TriggerStorage, wait_until
 
 pytestmark = pytest.mark.azurite
@@ -81,12 +84,61 @@ async def test_blob_that_keeps_failing_is_reported_on_the_poison_queue(trigger_s
             name_starts_with=f"blobreceipts/{listener.host_id}/Host.Functions.on_blob/", include=["metadata"])]
     assert receipt.name.endswith(f"/{s.names['IN_CONTAINER']}/docs/bad.txt")
     assert receipt.metadata == {"Completed": "true", "Failures": "3"}  # maxDequeueCount 3 in host.json
-    reports = [json.loads(m) for m in await s.receive("webjobs-blobtrigger-poison", count=1)]
-    mine = [r for r in reports if r["ContainerName"] == s.names["IN_CONTAINER"]]
-    assert mine and mine[0]["BlobName"] == "docs/bad.txt" and mine[0]["FunctionId"] == "Host.Functions.on_blob"
+    report = await wait_until(lambda: _poison_report(s, s.names["IN_CONTAINER"]))
+    assert report["BlobName"] == "docs/bad.txt" and report["FunctionId"] == "Host.Functions.on_blob"
     assert await s.blob_names("OUT_CONTAINER") == []
 
 
 async def _at_least(s: TriggerStorage, prefix: str, n: int) -> list[str]:
     names = await s.blob_names("OUT_CONTAINER", prefix)
     return names if len(names) >= n else []
+
+
+async def test_blob_created_event_on_the_blobs_webhook_runs_the_trigger_once(
+    trigger_storage: TriggerStorage, monkeypatch: pytest.MonkeyPatch
+):
+    """Azure's delivery for source="EventGrid": Event Grid posts BlobCreated to the blobs extension."""
+    s = trigger_storage
+    monkeypatch.setattr(blob_module, "SCAN_INTERVAL", 3600)  # only the start-up scan: the event must do it
+    async with DevHost.start(TRIGGERS_APP, store="memory", hub_name=unique_hub_name()) as host:
+        listener = host.triggers.listeners["on_blob"]
+
+        async def scanned_once() -> bool:
+            return listener.scans == 1
+
+        await wait_until(scanned_once)
+        await s.upload("IN_CONTAINER", "docs/evented.txt", "by event")
+        url = s.blobs.get_container_client(s.names["IN_CONTAINER"]).get_blob_client("docs/evented.txt").url
+        event = {"id": "1", "eventType": "Microsoft.Storage.BlobCreated", "subject": "s", "data": {"url": url},
+                 "eventTime": "2026-01-01T12:00:00Z", "dataVersion": "1"}
+        webhook = "/runtime/webhooks/blobs"
+        function = {"functionName": "Host.Functions.on_blob"}
+        async with aiohttp.ClientSession(host.url) as http:
+            validation = [{"id": "v", "data": {"validationCode": "c0de"}}]
+            async with http.post(webhook, params=function, json=validation,
+                                 headers={"aeg-event-type": "SubscriptionValidation"}) as r:
+                assert r.status == 200 and await r.json() == {"validationResponse": "c0de"}
+            for _ in range(2):  # a redelivered event does not run the function again
+                async with http.post(webhook, params=function, json=[event],
+                                     headers={"aeg-event-type": "Notification"}) as r:
+                    assert r.status == 202
+            async with http.post(webhook, params={"functionName": "Host.Functions.on_message"}, json=[event],
+                                 headers={"aeg-event-type": "Notification"}) as r:
+                assert r.status == 404 and "error" in await r.json()
+        assert listener.processed == 1 and listener.scans == 1
+    [out] = await s.blob_names("OUT_CONTAINER", "evented/")
+    assert json.loads(await s.read("OUT_CONTAINER", out))["text"] == "by event"
+
+
+async def _poison_report(s: TriggerStorage, container: str) -> dict | None:
+    """This test's report on the shared poison queue (others' messages are left alone)."""
+    queue = s.queues.get_queue_client("webjobs-blobtrigger-poison")
+    async for message in queue.receive_messages(max_messages=32, visibility_timeout=1):
+        try:
+            report = json.loads(base64.b64decode(message.content))
+        except ValueError:
+            continue
+        if isinstance(report, dict) and report.get("ContainerName") == container:
+            await queue.delete_message(message)
+            return report
+    return None

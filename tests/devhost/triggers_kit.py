@@ -38,7 +38,7 @@ class TriggerStorage:
         content = base64.b64encode(text.encode()).decode() if encode else text
         return (await queue.send_message(content)).id
 
-    async def receive(self, queue_name: str, count: int = 1, timeout: float = 30) -> list[str]:
+    async def receive(self, queue_name: str, count: int = 1, timeout: float = 60) -> list[str]:
         """Wait for ``count`` messages on a queue; their decoded texts (the messages are deleted)."""
         queue = self.queues.get_queue_client(queue_name)
         found: list[str] = []
@@ -78,7 +78,7 @@ class TriggerStorage:
         return (await (await client.download_blob()).readall()).decode()
 
 
-async def wait_until(condition: Callable[[], Awaitable[Any]], timeout: float = 30, what: str = "") -> Any:
+async def wait_until(condition: Callable[[], Awaitable[Any]], timeout: float = 60, what: str = "") -> Any:
     """Poll ``condition`` until it returns something truthy; that value (TimeoutError otherwise)."""
     deadline = time.monotonic() + timeout
     while True:
