@@ -10,7 +10,6 @@ value (the generic binding).  Outputs are ``func.Out`` parameters or ``$return``
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import time
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import azure.functions as func
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.functions import meta
 
 from .. import worker
@@ -149,20 +148,26 @@ def _blob_path(ctx: BindingContext, binding: dict[str, Any], invocation: Invocat
 
 
 async def _write_output(ctx: BindingContext, binding: dict[str, Any], invocation: Invocation, value: Any) -> None:
+    try:
+        await _write(ctx, binding, invocation, value)
+    except ResourceNotFoundError:  # the queue or container was deleted since this host created it
+        kind, name = ("container", "path") if binding["type"] == "blob" else ("queue", "queueName")
+        target = resolve(str(binding[name]), invocation.binding_data, ctx.clock.now).strip("/").partition("/")[0]
+        ctx.storage.forget(binding.get("connection"), kind, target.lower() if kind == "queue" else target)
+        await _write(ctx, binding, invocation, value)
+
+
+async def _write(ctx: BindingContext, binding: dict[str, Any], invocation: Invocation, value: Any) -> None:
     converter = meta.get_binding_registry().get(binding["type"])
     datum = converter.encode(value, expected_type=None)
     connection = binding.get("connection")
     if binding["type"] == "blob":
         container, blob_name = _blob_path(ctx, binding, invocation)
-        client = ctx.storage.container(connection, container)
-        with contextlib.suppress(ResourceExistsError):
-            await client.create_container()
+        client = await ctx.storage.ensure_container(connection, container)
         await client.upload_blob(blob_name, datum.value, overwrite=True)
         return
     queue_name = resolve(str(binding["queueName"]), invocation.binding_data, ctx.clock.now).lower()
-    queue = ctx.storage.queue(connection, queue_name)
-    with contextlib.suppress(ResourceExistsError):
-        await queue.create_queue()
+    queue = await ctx.storage.ensure_queue(connection, queue_name)
     for message in _queue_messages(datum):
         await queue.send_message(encode_message(message, ctx.queue_encoding))
 

@@ -132,8 +132,7 @@ class BlobListener:
             self._completed.add(name)
             return 0
         if properties is None:
-            with contextlib.suppress(ResourceExistsError):
-                await hosts.create_container()
+            await self.ctx.storage.ensure_container(self.connection, HOSTS_CONTAINER)
             with contextlib.suppress(ResourceExistsError):
                 await receipt.upload_blob(b"", overwrite=False)
         try:
@@ -195,9 +194,7 @@ class BlobListener:
         )
 
     async def _poison(self, blob: BlobProperties, exc: Exception) -> None:
-        queue = self.ctx.storage.queue(self.connection, POISON_QUEUE)
-        with contextlib.suppress(ResourceExistsError):
-            await queue.create_queue()
+        queue = await self.ctx.storage.ensure_queue(self.connection, POISON_QUEUE)
         message = json.dumps({
             "Type": "BlobTrigger",
             "FunctionId": self.function_id,

@@ -22,7 +22,7 @@ import logging
 import random
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.functions import meta
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
@@ -179,9 +179,7 @@ class QueueListener:
             )
 
     async def _poison(self, message: QueueMessage, reason: str) -> None:
-        poison = self.ctx.storage.queue(self.connection, poison_queue_name(self.queue_name))
-        with contextlib.suppress(ResourceExistsError):
-            await poison.create_queue()
+        poison = await self.ctx.storage.ensure_queue(self.connection, poison_queue_name(self.queue_name))
         await poison.send_message(message.content or "")
         with contextlib.suppress(ResourceNotFoundError):
             await self.queue.delete_message(message.id, message.pop_receipt)

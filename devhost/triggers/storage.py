@@ -8,9 +8,11 @@ identity-based, ``X__blobServiceUri`` / ``X__queueServiceUri`` / ``X__accountNam
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
@@ -52,6 +54,7 @@ class StorageAccounts:
         self._queues: dict[str, QueueServiceClient] = {}
         self._blobs: dict[str, BlobServiceClient] = {}
         self._credential: Any = None
+        self._created: set[tuple[str, str, str]] = set()
 
     def queue_service(self, connection: str | None) -> QueueServiceClient:
         name = connection or DEFAULT_CONNECTION
@@ -70,6 +73,30 @@ class StorageAccounts:
 
     def container(self, connection: str | None, container: str) -> ContainerClient:
         return self.blob_service(connection).get_container_client(container)
+
+    async def ensure_queue(self, connection: str | None, queue_name: str) -> QueueClient:
+        """The queue, created first when this process has not yet seen it exist (output bindings do)."""
+        queue = self.queue(connection, queue_name)
+        key = ("queue", connection or DEFAULT_CONNECTION, queue_name)
+        if key not in self._created:
+            with contextlib.suppress(ResourceExistsError):
+                await queue.create_queue()
+            self._created.add(key)
+        return queue
+
+    async def ensure_container(self, connection: str | None, container: str) -> ContainerClient:
+        """The container, created first when this process has not yet seen it exist."""
+        client = self.container(connection, container)
+        key = ("container", connection or DEFAULT_CONNECTION, container)
+        if key not in self._created:
+            with contextlib.suppress(ResourceExistsError):
+                await client.create_container()
+            self._created.add(key)
+        return client
+
+    def forget(self, connection: str | None, kind: str, name: str) -> None:
+        """Forget that a queue or container exists (someone deleted it): the next ensure creates it."""
+        self._created.discard((kind, connection or DEFAULT_CONNECTION, name))
 
     def _client(self, name: str, service: str, cls: Any) -> Any:
         value = _setting(name)
