@@ -121,3 +121,15 @@ async def test_a_trigger_whose_connection_is_not_set_is_listed_as_not_served(
         banner = host.describe()
         assert "on_message" not in host.triggers.listeners
     assert "on_message: queueTrigger: not served by devhost: connection 'AzureWebJobsStorage'" in banner
+
+
+async def test_an_output_queue_deleted_while_the_host_runs_is_created_again(trigger_storage: TriggerStorage):
+    s = trigger_storage
+    async with DevHost.start(TRIGGERS_APP, store="memory", hub_name=unique_hub_name()) as host:
+        await s.send("IN_QUEUE", "one")
+        await s.receive(s.names["OUT_QUEUE"])
+        await s.queues.delete_queue(s.names["OUT_QUEUE"])
+        await s.send("IN_QUEUE", "two")
+        [text] = await s.receive(s.names["OUT_QUEUE"])
+        assert host.triggers.listeners["on_message"].processed == 2
+    assert json.loads(text)["body"] == "two"
