@@ -124,7 +124,7 @@ var dataQueueNames = [
   'workflow-requests-poison'
   'workflow-events'
   blobEventsQueueName
-  '${blobEventsQueueName}-poison'
+  'inbox-events-poison'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
