@@ -107,16 +107,18 @@ var deploymentContainerName = 'app-package'
 // The app's data account (BATON_STORAGE): a request may name blobs only in the input
 // container (BATON_INPUT_CONTAINERS); the others are the app's own. Queues: workflow
 // requests (and their poison queue), lifecycle events, and the Event Grid deliveries of
-// new inbox blobs (and their poison queue).
+// new inbox blobs (and their poison queue); inbox-deadletter keeps undeliverable events.
 var inputContainerName = 'inbox'
 var resultsContainerName = 'workflow-results'
 var cacheContainerName = 'baton-cache'
 var bundleContainerName = 'baton-bundles'
+var deadLetterContainerName = 'inbox-deadletter'
 var dataContainerNames = [
   inputContainerName
   resultsContainerName
   cacheContainerName
   bundleContainerName
+  deadLetterContainerName
 ]
 var blobEventsQueueName = 'inbox-events'
 var dataQueueNames = [
@@ -219,6 +221,7 @@ module events 'app/events.bicep' = {
     dataStorageAccountName: dataStorage.outputs.name
     containerName: inputContainerName
     queueName: blobEventsQueueName
+    deadLetterContainerName: deadLetterContainerName
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }

@@ -15,10 +15,14 @@ param containerName string = 'inbox'
 @description('Queue that receives the events (created in the data account by storage.bicep).')
 param queueName string = 'inbox-events'
 
+@description('Container that keeps events Event Grid could not deliver after every retry (created in the data account by storage.bicep).')
+param deadLetterContainerName string = 'inbox-deadletter'
+
 @description('Log Analytics workspace that receives delivery failures.')
 param logAnalyticsWorkspaceId string
 
 var queueSenderRole = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a' // Storage Queue Data Message Sender
+var deadLetterWriterRole = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
 
 resource account 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: dataStorageAccountName
@@ -32,6 +36,16 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-0
 resource queue 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' existing = {
   parent: queueService
   name: queueName
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' existing = {
+  parent: blobService
+  name: deadLetterContainerName
 }
 
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
@@ -58,11 +72,23 @@ resource topicSendsToQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
+// ... and write the events it gave up on, and only into the dead-letter container.
+resource topicWritesDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, topic.id, deadLetterWriterRole)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', deadLetterWriterRole)
+    principalId: topic.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource blobCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: '${containerName}-blob-created'
   dependsOn: [
     topicSendsToQueue
+    topicWritesDeadLetters
   ]
   properties: {
     eventDeliverySchema: 'EventGridSchema'
@@ -75,6 +101,18 @@ resource blobCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-0
         properties: {
           resourceId: account.id
           queueName: queueName
+        }
+      }
+    }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: account.id
+          blobContainerName: deadLetterContainerName
         }
       }
     }

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("pycep", reason="needs pycep-parser (bash .ci/iac installs it and runs these tests)")
 from bicep_kit import app, body, main, module_params, modules, pairs, ref, resources, variable
 
-DATA_CONTAINERS = ["inbox", "workflow-results", "baton-cache", "baton-bundles"]
+DATA_CONTAINERS = ["inbox", "workflow-results", "baton-cache", "baton-bundles", "inbox-deadletter"]
 DATA_QUEUES = ["workflow-requests", "workflow-requests-poison", "workflow-events", "inbox-events",
                "inbox-events-poison"]
 
@@ -96,20 +96,28 @@ def test_blob_created_in_inbox_reaches_a_queue_through_the_topic_identity() -> N
     assert delivery["destination"]["properties"]["queueName"] == "queueName"
     assert props["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
     assert props["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/${containerName}/blobs/"
-    # The sender role exists before Event Grid validates the destination.
-    assert subscription.body["dependsOn"] == ["topicSendsToQueue"]
+    # Events given up on after every retry are kept, written with the same identity.
+    dead_letter = props["deadLetterWithResourceIdentity"]
+    assert dead_letter["identity"] == {"type": "SystemAssigned"}
+    assert dead_letter["deadLetterDestination"]["endpointType"] == "StorageBlob"
+    assert ref(dead_letter["deadLetterDestination"]["properties"]["resourceId"]) == "account.id"
+    assert dead_letter["deadLetterDestination"]["properties"]["blobContainerName"] == "deadLetterContainerName"
+    # The roles exist before Event Grid validates the destinations.
+    assert subscription.body["dependsOn"] == ["topicSendsToQueue", "topicWritesDeadLetters"]
 
     events = module_params("events")
     assert ref(events["dataStorageAccountName"]) == "dataStorage.outputs.name"
     assert variable(main(), events["containerName"]) == "inbox"
     assert variable(main(), events["queueName"]) == "inbox-events"
     assert "inbox-events" in variable(main(), module_params("dataStorage")["queueNames"])
+    assert variable(main(), events["deadLetterContainerName"]) == "inbox-deadletter"
+    assert "inbox-deadletter" in variable(main(), module_params("dataStorage")["containerNames"])
 
 
 def test_no_webhook_delivery_anywhere() -> None:
     for res in resources("Microsoft.EventGrid/systemTopics/eventSubscriptions"):
         kinds = [value for key, value in pairs(res.properties) if key == "endpointType"]
-        assert kinds == ["StorageQueue"]
+        assert kinds == ["StorageQueue", "StorageBlob"], "a queue to deliver to, a container for dead letters"
 
 
 DIAGNOSED = {

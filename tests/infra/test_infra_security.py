@@ -78,6 +78,7 @@ def test_every_role_assignment_uses_a_known_built_in_role() -> None:
     assert scopes == {
         ("rbac.bicep", "hostStorage"), ("rbac.bicep", "dataStorage"), ("rbac.bicep", "applicationInsights"),
         ("rbac.bicep", "scheduler"), ("openai-access.bicep", "account"), ("events.bicep", "queue"),
+        ("events.bicep", "deadLetterContainer"),
     }
 
 
@@ -110,13 +111,16 @@ def test_monitoring_scheduler_and_openai_roles_for_the_app_and_the_deploying_use
     assert assigned("openai-access.bicep", "account") == {APP_PRINCIPAL: openai, USER_PRINCIPAL: openai}
 
 
-def test_event_grid_may_only_send_messages_to_its_one_queue() -> None:
-    assert assigned("events.bicep", "queue") == {
-        ("topic.identity.principalId", "ServicePrincipal"): {"Storage Queue Data Message Sender"},
-    }
-    (queue,) = [r for r in resources(declared=False) if r.path.name == "events.bicep" and r.symbol == "queue"]
-    assert queue.type == "Microsoft.Storage/storageAccounts/queueServices/queues"
-    assert queue.body["name"] == "queueName" and queue.body["parent"] == "queueService"
+def test_event_grid_may_only_send_to_its_one_queue_and_dead_letter_into_one_container() -> None:
+    topic = ("topic.identity.principalId", "ServicePrincipal")
+    assert assigned("events.bicep", "queue") == {topic: {"Storage Queue Data Message Sender"}}
+    assert assigned("events.bicep", "deadLetterContainer") == {topic: {"Storage Blob Data Contributor"}}
+    scopes = {r.symbol: r for r in resources(declared=False) if r.path.name == "events.bicep" and r.existing}
+    assert scopes["queue"].type == "Microsoft.Storage/storageAccounts/queueServices/queues"
+    assert scopes["queue"].body["name"] == "queueName" and scopes["queue"].body["parent"] == "queueService"
+    container = scopes["deadLetterContainer"]
+    assert container.type == "Microsoft.Storage/storageAccounts/blobServices/containers"
+    assert container.body["name"] == "deadLetterContainerName" and container.body["parent"] == "blobService"
 
 
 def test_user_assignments_exist_only_when_azd_passes_a_principal() -> None:
