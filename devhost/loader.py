@@ -12,6 +12,7 @@ import importlib.util
 import os
 import sys
 import traceback
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,8 @@ def _add_trigger(registry: FunctionRegistry, name: str, function: Any, fn: Calla
         annotations = {k: p.annotation for k, p in inspect.signature(fn).parameters.items()}
     except (TypeError, ValueError):
         annotations = {}
+    with contextlib.suppress(Exception):  # string annotations (``from __future__ import annotations``)
+        annotations.update(typing.get_type_hints(inspect.unwrap(fn)))
     registry.triggers.append(TriggerFunction(name, trigger, others, fn, annotations, "context" in annotations))
 
 

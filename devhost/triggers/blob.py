@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
+    AzureError,
     HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
@@ -68,8 +69,8 @@ class BlobListener:
         while True:
             try:
                 await self.scan()
-            except HttpResponseError as exc:
-                log.warning("scan of container '%s' failed: %s", self.pattern.container, exc.message)
+            except AzureError as exc:
+                log.warning("scan of container '%s' failed: %s", self.pattern.container, exc)
             await asyncio.sleep(SCAN_INTERVAL)
 
     async def scan(self) -> int:

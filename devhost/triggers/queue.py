@@ -22,7 +22,7 @@ import logging
 import random
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.functions import meta
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
@@ -70,7 +70,10 @@ class QueueListener:
             while True:
                 fetched = 0
                 if len(self.in_flight) <= self.options.batch_threshold:
-                    fetched = await self._fetch()
+                    try:
+                        fetched = await self._fetch()
+                    except AzureError as exc:
+                        log.warning("polling queue '%s' failed (%s); backing off", self.queue_name, exc)
                 if fetched:
                     delay = MIN_POLLING_INTERVAL
                     await asyncio.sleep(0)
@@ -93,10 +96,17 @@ class QueueListener:
         except ResourceNotFoundError:
             return 0  # the queue does not exist yet: like the host, wait for it
         for message in messages:
-            task = asyncio.ensure_future(self._process(message))
+            task = asyncio.ensure_future(self._guarded(message))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
         return len(messages)
+
+    async def _guarded(self, message: QueueMessage) -> None:
+        try:
+            await self._process(message)
+        except AzureError as exc:  # storage failed around the invocation: the message comes back later
+            log.warning("message %s on queue '%s': storage call failed (%s); it will be delivered again",
+                        message.id, self.queue_name, exc)
 
     async def _process(self, message: QueueMessage) -> None:
         if (message.dequeue_count or 0) > self.options.max_dequeue_count:
