@@ -30,23 +30,25 @@ class InputFileError(ValueError):
 def read_request(source: str) -> dict[str, Any]:
     """The request body from a file or ``-`` (stdin): a JSON object, or plain text as ``{"text": ...}``.
 
-    A ``.json`` file, or content that starts like JSON (``{``, ``[``), must parse: a malformed one
-    is refused with the parser's message, line and column rather than sent as text.
+    A ``.json`` file, or stdin / a file without an extension whose content starts with ``{``, must
+    be valid JSON: a malformed one is refused with the parser's message, line and column rather
+    than sent as text. Other files (``.txt``, ``.md``...) are text.
     """
     name = "<stdin>" if source == "-" else source
     raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    looks_json = name.lower().endswith(".json") or raw.lstrip().startswith(("{", "["))
-    if not looks_json:
+    suffix = "" if source == "-" else Path(source).suffix.lower()
+    if suffix != ".json" and (suffix or not raw.lstrip().startswith("{")):
         return {"text": raw}
     try:
         body = json.loads(raw)
     except json.JSONDecodeError as exc:
-        line = raw.splitlines()[exc.lineno - 1] if raw.splitlines() else ""
+        lines = raw.splitlines()
+        line = lines[exc.lineno - 1] if exc.lineno <= len(lines) else ""
         raise InputFileError(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}\n"
-                         f"  {line}\n  {' ' * (exc.colno - 1)}^") from None
+                             f"  {line}\n  {' ' * (exc.colno - 1)}^") from None
     if not isinstance(body, dict):
         raise InputFileError(f"{name}: the input must be a JSON object such as {{\"text\": \"...\"}}, "
-                         f"not {type(body).__name__}")
+                             f"not a JSON {type(body).__name__}")
     return body
 
 
@@ -144,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", parents=[common], help="start a workflow and follow it")
     run.add_argument("workflow", choices=WORKFLOWS)
-    run.add_argument("--input", "-i", required=True, help="JSON (or text) file with the request, or - for stdin")
+    run.add_argument("--input", "-i", required=True,
+                     help="the request: a .json file (a JSON object), a text file, or - for stdin")
     run.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     run.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
