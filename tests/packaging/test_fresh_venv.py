@@ -127,12 +127,13 @@ def test_devhost_start_runs_another_project_on_its_default_store(
         assert endpoint["url"] == f"http://127.0.0.1:{port}" and endpoint["pid"] == process.pid
         status, started = call(f"http://127.0.0.1:{port}/api/start/world", "POST")
         assert status == 202, started
-        for _ in range(600):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             status, body = call(started["statusQueryGetUri"])
-            if body and body.get("runtimeStatus") == "Completed":
+            if status == 200 and body.get("runtimeStatus") == "Completed":
                 break
             time.sleep(0.05)
-        assert body["output"] == "Hello Hello world", body
+        assert body.get("output") == "Hello Hello world", (status, body)
     finally:
         process.send_signal(signal.SIGINT)
         rest = process.communicate(timeout=60)[0]
