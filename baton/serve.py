@@ -45,10 +45,11 @@ async def serve(args: argparse.Namespace, console: Console) -> int:
 def print_usage(console: Console, url: str, app_dir: Path) -> None:
     endpoint = Endpoint(url, "serve")
     example = app_dir / EXAMPLE
+    run = hints.command("run", "parallel", "--input", str(example) if example.is_file() else "-", endpoint=endpoint)
     lines = [
         f"baton API: {url}/api/workflows   (Ctrl+C to stop)",
         "in another shell, from this folder:",
-        "  " + hints.command("run", "parallel", "--input", str(example), endpoint=endpoint),
+        "  " + (run if example.is_file() else f"echo 'Sales rose 12% this quarter.' | {run}"),
         "  " + hints.command("list", endpoint=endpoint),
         f"  curl -X POST {url}/api/workflows/parallel -H 'content-type: application/json' "
         + "-d " + shlex.quote('{"text": "Our quarterly numbers beat expectations."}'),
