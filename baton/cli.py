@@ -140,7 +140,8 @@ async def list_instances(args: argparse.Namespace, console: Console) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=hints.program(), description="Run and follow baton workflows.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", help="API base URL (default: $BATON_URL or http://localhost:7071)")
+    common.add_argument("--url", help="API base URL (default: $BATON_URL, else the devhost that `make serve` / "
+                        "`devhost start` runs here (.devhost/endpoint.json), else http://localhost:7071)")
     common.add_argument("--key", help="function key (default: $BATON_FUNCTION_KEY)")
     common.add_argument("--json", action="store_true", help="print the final status as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
