@@ -22,8 +22,10 @@
 ``BATON_BUNDLE_CONTAINER``              default ``baton-bundles``
 ``BATON_INLINE_BUNDLE_BYTES``           larger bundles go to Blob storage, default 32768
 ``BATON_FAILURE_CACHE_SECONDS``         how long a permanent failure is remembered, default 120
-``AzureWebJobsStorage``                 storage connection string (``UseDevelopmentStorage=true`` ok)
-``AzureWebJobsStorage__blobServiceUri`` / ``__accountName`` (+ ``__clientId``): identity-based storage
+``BATON_STORAGE``                       the app's own blobs (documents, cache, bundles, results): a
+                                        connection string, or identity-based ``BATON_STORAGE__blobServiceUri``
+                                        / ``__accountName`` (+ ``__credential=managedidentity``, ``__clientId``);
+                                        unset: ``AzureWebJobsStorage`` (same forms), the host's storage
 =====================================  ==========================================================
 """
 
@@ -42,6 +44,8 @@ AZURE_OPENAI = "azure-openai"
 OPENAI = "openai"
 OFFLINE = "offline"
 BACKENDS = (AZURE_OPENAI, OPENAI, OFFLINE)
+APP_STORAGE = "BATON_STORAGE"
+HOST_STORAGE = "AzureWebJobsStorage"
 
 DEFAULT_TAXONOMY = (
     "finance", "technology", "healthcare", "legal", "marketing",
@@ -67,7 +71,9 @@ class StorageSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
-        prefix = "AzureWebJobsStorage"
+        """``BATON_STORAGE`` (or its ``__`` settings) when set, else ``AzureWebJobsStorage``."""
+        own = any(v for k, v in env.items() if k == APP_STORAGE or k.startswith(f"{APP_STORAGE}__"))
+        prefix = APP_STORAGE if own else HOST_STORAGE
         uri = env.get(f"{prefix}__blobServiceUri") or env.get(f"{prefix}__serviceUri")
         account = env.get(f"{prefix}__accountName")
         if not uri and account:

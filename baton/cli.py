@@ -1,4 +1,8 @@
-"""``python -m baton run|status|approve|reject|terminate|list|demo``."""
+"""``python -m baton run|status|graph|workflows|approve|reject|terminate|list|demo``.
+
+The CLI keeps no list of workflows: the server names them (``workflows``, ``GET /api/definitions``)
+and answers 404 with the known names for any other.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from rich.console import Console
 from .client import ApiError, BatonClient
 from .display import ProgressView, print_report
 
-WORKFLOWS = ("sequential", "parallel", "pipeline", "approval")
 SUCCESS = {"succeeded", "degraded", "approved"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -47,7 +50,7 @@ async def run_workflow(args: argparse.Namespace, console: Console) -> int:
         if not args.wait:
             console.print(f"status: {started.get('workflowStatusUri', started.get('statusQueryGetUri'))}")
             return EXIT_OK
-        if args.workflow == "approval":
+        if "approval" in args.workflow:
             console.print(f"approve with: python -m baton approve {instance_id}   "
                           f"(or reject {instance_id})")
         with ProgressView(console, instance_id) as view:
@@ -69,6 +72,27 @@ async def show_status(args: argparse.Namespace, console: Console) -> int:
     if status.get("runtimeStatus") in ("Completed", "Failed", "Terminated", "Canceled"):
         return finish(status, args, console)
     print(json.dumps(status, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+async def show_graph(args: argparse.Namespace, console: Console) -> int:
+    async with BatonClient(args.url, args.key) as api:
+        print(await api.graph(args.instance_id), end="")
+    return EXIT_OK
+
+
+async def list_workflows(args: argparse.Namespace, console: Console) -> int:
+    async with BatonClient(args.url, args.key) as api:
+        found = await api.definitions()
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table("workflow", "agents", "description", title=f"{found['count']} workflows")
+    for item in found["workflows"]:
+        table.add_row(item["name"], ", ".join(item["agents"]), item["description"])
+    console.print(table)
     return EXIT_OK
 
 
@@ -97,6 +121,9 @@ async def list_instances(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     table = Table("id", "workflow", "status", "stage", "created", title=f"{found['count']} instances")
+    ids = table.columns[0]  # ids stay whole: they are copied into approve / status / graph
+    ids.no_wrap, ids.overflow = True, "ignore"
+    ids.min_width = max((len(item["id"]) for item in found["instances"]), default=2)
     for item in found["instances"]:
         table.add_row(item["id"], str(item.get("workflow")), str(item.get("runtimeStatus")),
                       str((item.get("progress") or {}).get("stage", "")), str(item.get("createdTime", "")))
@@ -112,13 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print the final status as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", parents=[common], help="start a workflow and follow it")
-    run.add_argument("workflow", choices=WORKFLOWS)
+    run.add_argument("workflow", help="a workflow name (see: python -m baton workflows)")
     run.add_argument("--input", "-i", required=True, help="JSON (or text) file with the request, or - for stdin")
     run.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     run.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
     status = sub.add_parser("status", parents=[common], help="show an instance")
     status.add_argument("instance_id")
+    graph = sub.add_parser("graph", parents=[common], help="print an instance's graph (mermaid, node states)")
+    graph.add_argument("instance_id")
+    sub.add_parser("workflows", parents=[common], help="the workflows the server offers")
     for name in ("approve", "reject"):
         decision = sub.add_parser(name, parents=[common], help=f"{name} an approval workflow")
         decision.add_argument("instance_id")
@@ -131,15 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", help="e.g. Running or Running,Failed")
     listing.add_argument("--top", type=int, default=20)
     demo = sub.add_parser("demo", parents=[common], help="start devhost + Azurite, run one workflow, stop")
-    demo.add_argument("--workflow", choices=WORKFLOWS, default="pipeline")
+    demo.add_argument("--workflow", default="pipeline")
     demo.add_argument("--input", "-i", default="examples/review.json")
     demo.add_argument("--port", type=int, default=0, help="devhost port (default: a free one)")
     demo.add_argument("--store", default="azurite", choices=("azurite", "memory"))
     return parser
 
 
-COMMANDS = {"run": run_workflow, "status": show_status, "approve": decide, "reject": decide,
-            "terminate": terminate, "list": list_instances}
+COMMANDS = {"run": run_workflow, "status": show_status, "graph": show_graph, "workflows": list_workflows,
+            "approve": decide, "reject": decide, "terminate": terminate, "list": list_instances}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The LLM gateway: ``complete(spec, payload) -> AgentResult``.
+"""The LLM gateway: ``complete(agent, payload) -> AgentResult``.
 
 1. Read the settings now and pick the backend: ``azure-openai``, ``openai`` or ``offline``.
 2. (LLM backends) Key the call (:func:`agents.cache.cache_key`); a permanent failure of the
@@ -14,35 +14,34 @@ escapes except programming errors.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..agent import Agent
 from ..cache import ResultCache, cache_key, failures
 from ..logs import AgentLogger, CallContext, agent_logger
 from ..models import AgentResult, Usage
 from ..settings import AZURE_OPENAI, OFFLINE, Settings
-from ..specs import AgentSpec
-from . import azure, offline, openai_compat
+from . import azure, openai_compat
 from .chat import ChatBackend
 from .errors import PermanentAgentError, TransientAgentError
+from .offline import run_offline
 from .pricing import cost_usd, price_for
 from .structured import (
     OutputInvalid,
     build_messages,
     call_schema,
-    estimate_tokens,
-    parse_reply,
+        parse_reply,
     repair_messages,
     response_format,
 )
 
 
 async def complete(
-    spec: AgentSpec, payload: Mapping[str, Any], *, settings: Settings | None = None,
+    spec: Agent, payload: Mapping[str, Any], *, settings: Settings | None = None,
     context: CallContext | None = None,
 ) -> AgentResult:
     """Run ``spec`` on ``payload`` with the configured backend; see the module docstring."""
@@ -50,7 +49,7 @@ async def complete(
     context = context or CallContext(agent=spec.name)
     log = agent_logger(__name__, context)
     if settings.backend == OFFLINE:
-        return run_offline(spec, payload, context)
+        return run_offline(spec, payload, context.attempt)
     backend = select_backend(settings)
     key = cache_key(spec, backend.name, backend.model, payload)
     remembered = failures.recall(key)
@@ -96,23 +95,8 @@ def select_backend(settings: Settings) -> ChatBackend:
     return openai_compat.backend(settings)
 
 
-def run_offline(spec: AgentSpec, payload: Mapping[str, Any], context: CallContext | None = None) -> AgentResult:
-    """The offline backend's result: deterministic output, estimated tokens, no cost."""
-    started = time.perf_counter()
-    output = spec.complete_output(offline.produce(spec.name, spec.output_model, payload), payload)
-    dumped = output.model_dump(mode="json")
-    prompt = estimate_tokens(spec.instructions + json.dumps(payload, ensure_ascii=False, sort_keys=True))
-    completion = estimate_tokens(json.dumps(dumped, ensure_ascii=False))
-    return AgentResult(
-        agent=spec.name, output=dumped, backend=OFFLINE, model=offline.MODEL, latency_ms=_ms(started),
-        usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
-                    estimated=True),
-        cost_usd=0.0, cached=False, attempt=context.attempt if context else None, llm_requests=0,
-    )
-
-
 async def _structured_call(
-    backend: ChatBackend, spec: AgentSpec, payload: Mapping[str, Any], log: AgentLogger
+    backend: ChatBackend, spec: Agent, payload: Mapping[str, Any], log: AgentLogger
 ) -> tuple[BaseModel, Usage, str, int]:
     """Ask, validate, repair once; returns ``(output, usage, model, requests)``."""
     validation_context = dict(payload.get("options") or {})

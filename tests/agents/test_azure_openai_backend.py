@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agents.analyze import NAME as ANALYZE
 from agents.llm import PermanentAgentError, azure
 from agents.llm.gateway import complete
-from agents.names import ANALYZE, SUMMARIZE
-from agents.specs import SPECS
+from agents.registry import AGENTS as SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import ANALYSIS, SUMMARY, documents_payload
 from tests.fakes import Reply
 from tests.fakes.fixtures import FAKE_ENTRA_TOKEN

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
 from agents.llm import PermanentAgentError, TransientAgentError, chat
 from agents.llm.gateway import complete
-from agents.names import ANALYZE, CATEGORIZE, SUMMARIZE
-from agents.specs import SPECS
+from agents.registry import AGENTS as SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import ANALYSIS, CATEGORY, SUMMARY, documents_payload
 from tests.fakes import Reply
 

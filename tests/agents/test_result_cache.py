@@ -8,8 +8,8 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
 from agents.llm.gateway import complete
-from agents.names import SUMMARIZE
-from agents.specs import SPECS
+from agents.registry import AGENTS as SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import SUMMARY, documents_payload
 from tests.fakes import Reply
 

@@ -9,9 +9,9 @@ import pytest
 from agents.llm import PermanentAgentError
 from agents.llm.gateway import complete
 from agents.llm.redact import redact, register_secret
-from agents.names import SUMMARIZE
+from agents.registry import AGENTS as SPECS
 from agents.settings import Settings
-from agents.specs import SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import SUMMARY, documents_payload
 from tests.fakes import Reply
 from tests.fakes.fixtures import FAKE_ENTRA_TOKEN
