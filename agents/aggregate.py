@@ -20,7 +20,7 @@ from .documents import texts
 from .inputs import AgentInput, Failure
 from .lexicons import NEGATIVE, POSITIVE
 from .llm.structured import describe
-from .models import Bundle, BundleRef
+from .models import Bundle, BundleRef, ShortText, Text
 
 NAME = "aggregate"
 MERGED = ("summary", "sentiment", "category", "confidence", "key_points", "entities")
@@ -37,8 +37,8 @@ class AggregateInput(AgentInput):
 class ReportNarrative(BaseModel):
     """What the model writes; the rest of the report is merged in code."""
 
-    headline: str = Field(min_length=1, max_length=200)
-    overview: str = Field(min_length=1)
+    headline: ShortText
+    overview: Text
     recommendations: list[str] = Field(max_length=5)
 
 

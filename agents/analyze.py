@@ -10,6 +10,7 @@ from . import textkit
 from .agent import Agent, Payload
 from .documents import prepare_documents, texts
 from .inputs import DocumentsInput
+from .models import Text
 
 NAME = "analyze"
 
@@ -20,7 +21,7 @@ class Sentiment(BaseModel):
 
 
 class Entity(BaseModel):
-    name: str = Field(min_length=1)
+    name: Text
     type: str = Field(description="person, organization, location, product, money, percent, date or other")
     mentions: int = Field(ge=1)
 

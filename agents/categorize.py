@@ -10,6 +10,7 @@ from . import textkit
 from .agent import Agent, Payload
 from .documents import prepare_documents, texts
 from .inputs import DocumentsInput
+from .models import Text
 
 NAME = "categorize"
 
@@ -17,7 +18,7 @@ NAME = "categorize"
 class Categorization(BaseModel):
     """One category of the taxonomy (``options.taxonomy``, sent to the model as an enum) and a confidence."""
 
-    category: str = Field(min_length=1)
+    category: Text
     confidence: float = Field(ge=0.0, le=1.0)
     rationale: str
 

@@ -18,7 +18,7 @@ from .aggregate import usable_results
 from .inputs import AgentInput, Failure
 from .llm import offline as offline_backend
 from .llm.errors import AgentError
-from .models import Bundle, BundleRef
+from .models import Bundle, BundleRef, Text
 from .settings import OFFLINE
 
 NAME = "error_handler"
@@ -54,8 +54,8 @@ class ErrorHandlerInput(AgentInput):
 class ErrorNarrative(BaseModel):
     """What the model writes."""
 
-    summary: str = Field(min_length=1)
-    likely_cause: str = Field(min_length=1)
+    summary: Text
+    likely_cause: Text
     recommendations: list[str] = Field(max_length=5)
 
 

@@ -6,9 +6,9 @@ Each agent's own output model lives in its module (``agents/analyze.py`` has ``A
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 BackendName = Literal["azure-openai", "openai", "offline"]
 
@@ -25,6 +25,25 @@ class Failure(BaseModel):
 
 def count_words(text: str) -> int:
     return len(re.findall(r"\S+", text))
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _short(value: str) -> str:
+    if len(value) > SHORT_TEXT:
+        raise ValueError(f"must be at most {SHORT_TEXT} characters")
+    return value
+
+
+SHORT_TEXT = 200
+Text = Annotated[str, AfterValidator(_not_blank)]
+"""Non-empty text in an output model, checked here: strict structured outputs allow no ``minLength``."""
+ShortText = Annotated[str, AfterValidator(_not_blank), AfterValidator(_short)]
+"""Non-empty text of at most 200 characters (a headline), checked here, not in the schema."""
 
 
 # --- collect_data ---------------------------------------------------------------------------

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationInfo, computed_field, model_validator
+from pydantic import BaseModel, ValidationInfo, computed_field, model_validator
 
 from . import textkit
 from .agent import Agent, Payload
 from .documents import prepare_documents, texts
 from .inputs import DocumentsInput
-from .models import count_words
+from .models import Text, count_words
 
 NAME = "summarize"
 
@@ -18,7 +18,7 @@ NAME = "summarize"
 class Summary(BaseModel):
     """A summary within the word budget (``options.summary_words``, checked with a margin)."""
 
-    summary: str = Field(min_length=1)
+    summary: Text
 
     @computed_field  # type: ignore[prop-decorator]
     @property

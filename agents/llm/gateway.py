@@ -4,8 +4,9 @@
 2. (LLM backends) Key the call (:func:`agents.cache.cache_key`); a permanent failure of the
    same key remembered in process is raised again without a request; a cached result is
    returned with ``cached: true`` and zero usage (this call spent nothing).
-3. Ask for JSON matching ``spec.output_model``, validate it, and repair once on failure;
-   usage of both requests is summed.  ``spec.finalize`` completes the output.
+3. Ask for JSON matching ``spec.output_model`` (the SDK's strict schema by default, see
+   :mod:`agents.llm.structured`) and validate it; on servers without strict mode, repair
+   once on failure (usage of both requests is summed).  ``spec.finalize`` completes the output.
 4. Account: backend, model, latency, tokens, cost (price table in settings); store the result.
 
 Failures are :class:`TransientAgentError` or :class:`PermanentAgentError`; nothing else
@@ -31,6 +32,7 @@ from .errors import PermanentAgentError, TransientAgentError
 from .offline import run_offline
 from .pricing import cost_usd, price_for
 from .structured import (
+    STRICT,
     OutputInvalid,
     build_messages,
     call_schema,
@@ -100,7 +102,8 @@ async def _structured_call(
 ) -> tuple[BaseModel, Usage, str, int]:
     """Ask, validate, repair once; returns ``(output, usage, model, requests)``."""
     validation_context = dict(payload.get("options") or {})
-    schema = call_schema(spec.output_model, spec.choices, validation_context)
+    strict = backend.response_format == STRICT
+    schema = call_schema(spec.output_model, spec.choices, validation_context, strict=strict)
     messages = build_messages(spec.instructions, schema, payload)
     ask = {
         "temperature": spec.temperature, "max_tokens": spec.max_output_tokens, "agent": spec.name, "logger": log,
@@ -111,6 +114,10 @@ async def _structured_call(
     try:
         parsed = parse_reply(spec.output_model, reply.content, validation_context)
     except OutputInvalid as problem:
+        if strict:  # the service held the model to the schema: asking again cannot help
+            raise PermanentAgentError(
+                f"the reply did not match {spec.output_model.__name__}: {problem}", kind="schema", agent=spec.name,
+            ) from None
         log.warning("reply did not validate (%s); asking once more", problem)
         repaired = await backend.chat(repair_messages(messages, reply.content, problem), **ask)
         usage, requests = usage + repaired.usage, 2

@@ -10,7 +10,7 @@ from agents.analyze import NAME as ANALYZE
 from agents.categorize import NAME as CATEGORIZE
 from agents.error_handler import NAME as ERROR_HANDLER
 from agents.llm.gateway import complete
-from agents.registry import AGENTS as SPECS
+from agents.registry import AGENTS
 from agents.settings import DEFAULT_TAXONOMY
 from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import COMPLAINT, FINANCE, REVIEW, documents_payload
@@ -19,7 +19,7 @@ TAXONOMY = list(DEFAULT_TAXONOMY)
 
 
 async def run(agent: str, payload: dict) -> dict:
-    result = await complete(SPECS[agent], payload)
+    result = await complete(AGENTS[agent], payload)
     assert result.backend == "offline" and result.model == "offline-extractive-v1"
     assert result.cost_usd == 0.0 and result.usage.estimated is True and result.llm_requests == 0
     assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens > 0
