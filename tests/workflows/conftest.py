@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 from agents.registry import AGENTS
-from tests.fakes.fixtures import AGENT_SETTINGS, agent_env, fake_openai, openai_backend
+from tests.fakes.fixtures import AGENT_SETTINGS, agent_env, azurite_or_skip, fake_openai, openai_backend
 from tests.fakes.openai_server import RecordedRequest
 
 __all__ = ["agent_env", "fake_openai", "openai_backend"]
@@ -43,10 +43,7 @@ def workflow_env(agent_env: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
         "BATON_RETRY_MAX_ATTEMPTS": "3",
     }
     if request.node.get_closest_marker("azurite"):
-        try:
-            values["AzureWebJobsStorage"] = request.getfixturevalue("azurite_connection_string")
-        except Exception as exc:  # no node_modules, no port: say so instead of failing obscurely
-            pytest.skip(f"needs the Azurite storage emulator, which could not be started: {exc}")
+        values["AzureWebJobsStorage"] = azurite_or_skip(request)
     for name, value in values.items():
         agent_env.setenv(name, value)
     return values
