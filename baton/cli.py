@@ -8,127 +8,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
-from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
-from .client import ApiError, BatonClient
-from .display import ProgressView, print_report
-
-SUCCESS = {"succeeded", "degraded", "approved"}
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def read_request(source: str) -> dict[str, Any]:
-    """The request body from a file or ``-`` (stdin): JSON, or plain text as ``{"text": ...}``."""
-    raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return {"text": raw}
-    if not isinstance(body, dict):
-        raise ValueError("the input must be a JSON object such as {\"text\": \"...\"}")
-    return body
-
-
-def exit_code(status: dict[str, Any]) -> int:
-    output = status.get("output")
-    if status.get("runtimeStatus") == "Completed" and isinstance(output, dict) and output.get("outcome") in SUCCESS:
-        return EXIT_OK
-    return EXIT_FAILED
-
-
-async def run_workflow(args: argparse.Namespace, console: Console) -> int:
-    request = read_request(args.input)
-    async with BatonClient(args.url, args.key) as api:
-        started = await api.start(args.workflow, request)
-        instance_id = started["id"]
-        console.print(f"started {args.workflow} instance [bold]{instance_id}[/bold]")
-        if not args.wait:
-            console.print(f"status: {started.get('workflowStatusUri', started.get('statusQueryGetUri'))}")
-            return EXIT_OK
-        if "approval" in args.workflow:
-            console.print(f"approve with: python -m baton approve {instance_id}   "
-                          f"(or reject {instance_id})")
-        with ProgressView(console, instance_id) as view:
-            status = await api.wait(instance_id, view.update, interval=args.interval, timeout=args.timeout)
-    return finish(status, args, console)
-
-
-def finish(status: dict[str, Any], args: argparse.Namespace, console: Console) -> int:
-    if args.json:
-        print(json.dumps(status, indent=2, ensure_ascii=False))
-    else:
-        print_report(console, status)
-    return exit_code(status)
-
-
-async def show_status(args: argparse.Namespace, console: Console) -> int:
-    async with BatonClient(args.url, args.key) as api:
-        status = await api.status(args.instance_id)
-    if status.get("runtimeStatus") in ("Completed", "Failed", "Terminated", "Canceled"):
-        return finish(status, args, console)
-    print(json.dumps(status, indent=2, ensure_ascii=False))
-    return EXIT_OK
-
-
-async def show_graph(args: argparse.Namespace, console: Console) -> int:
-    async with BatonClient(args.url, args.key) as api:
-        print(await api.graph(args.instance_id), end="")
-    return EXIT_OK
-
-
-async def list_workflows(args: argparse.Namespace, console: Console) -> int:
-    async with BatonClient(args.url, args.key) as api:
-        found = await api.definitions()
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return EXIT_OK
-    from rich.table import Table
-
-    table = Table("workflow", "agents", "description", title=f"{found['count']} workflows")
-    for item in found["workflows"]:
-        table.add_row(item["name"], ", ".join(item["agents"]), item["description"])
-    console.print(table)
-    return EXIT_OK
-
-
-async def decide(args: argparse.Namespace, console: Console) -> int:
-    approved = args.command == "approve"
-    async with BatonClient(args.url, args.key) as api:
-        await api.raise_event(args.instance_id, "approval", {"approved": approved, "by": args.by,
-                                                               "comment": args.comment})
-    console.print(f"{'approved' if approved else 'rejected'} {args.instance_id}")
-    return EXIT_OK
-
-
-async def terminate(args: argparse.Namespace, console: Console) -> int:
-    async with BatonClient(args.url, args.key) as api:
-        await api.terminate(args.instance_id, args.reason)
-    console.print(f"termination requested for {args.instance_id}")
-    return EXIT_OK
-
-
-async def list_instances(args: argparse.Namespace, console: Console) -> int:
-    async with BatonClient(args.url, args.key) as api:
-        found = await api.list(args.status, args.top)
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return EXIT_OK
-    from rich.table import Table
-
-    table = Table("id", "workflow", "status", "stage", "created", title=f"{found['count']} instances")
-    ids = table.columns[0]  # ids stay whole: they are copied into approve / status / graph
-    ids.no_wrap, ids.overflow = True, "ignore"
-    ids.min_width = max((len(item["id"]) for item in found["instances"]), default=2)
-    for item in found["instances"]:
-        table.add_row(item["id"], str(item.get("workflow")), str(item.get("runtimeStatus")),
-                      str((item.get("progress") or {}).get("stage", "")), str(item.get("createdTime", "")))
-    console.print(table)
-    return EXIT_OK
+from .client import ApiError
+from .commands import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    decide,
+    list_instances,
+    list_workflows,
+    run_workflow,
+    show_graph,
+    show_status,
+    terminate,
+)
+from .demo import run_demo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=args.json)
     try:
         if args.command == "demo":
-            from .demo import run_demo
-
             return asyncio.run(run_demo(args, console))
         return asyncio.run(COMMANDS[args.command](args, console))
     except ApiError as exc:

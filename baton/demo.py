@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 from rich.console import Console
 
-from .cli import EXIT_USAGE, run_workflow
+from .commands import EXIT_USAGE, run_workflow
 
 READY_TIMEOUT = 90.0
 
