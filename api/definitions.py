@@ -13,7 +13,7 @@ import azure.functions as func
 
 from orchestrators.registry import WORKFLOWS
 
-from .models import DefinitionList, WorkflowDefinition
+from .models import DefinitionList, WorkflowDefinition, WorkflowRequest
 from .responses import ApiError, handles_errors, json_response
 from .workflows import checked_instance_id
 
@@ -22,9 +22,10 @@ MERMAID = "text/vnd.mermaid"
 
 
 def definitions() -> DefinitionList:
+    schema = WorkflowRequest.model_json_schema()
     items = [
-        WorkflowDefinition(name=w.name, description=w.description, agents=list(w.agents),
-                           input_schema=w.input_model.model_json_schema(), graph=w.graph.render())
+        WorkflowDefinition(name=w.name, description=w.description, agents=list(w.agents), input_schema=schema,
+                           graph=w.graph.render())
         for w in WORKFLOWS.values()
     ]
     return DefinitionList(count=len(items), workflows=items)

@@ -58,6 +58,7 @@ class Progress(BaseModel):
     agents: dict[str, str]
     tokens: dict[str, int]
     cost_usd: float
+    graph: str | None = Field(None, description="the workflow's mermaid flowchart, nodes classed by their state")
 
 
 RuntimeStatus = Literal["Running", "Pending", "Completed", "Failed", "Terminated", "Suspended", "ContinuedAsNew",

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import azure.durable_functions as df
-from pydantic import BaseModel
 
-from agents.inputs import DocumentRequest, Failure
+from agents.inputs import Failure
 from agents.registry import AGENTS
 
 from .graph import COMPLETED, FAILED, PENDING, RUNNING, SKIPPED, WAITING, Graph
@@ -39,12 +38,11 @@ STAGE_STATUS = {"collect": "collecting", "analysis": "analyzing", "aggregate": "
 
 @dataclass(frozen=True)
 class Workflow:
-    """A workflow as the API, the CLI and the README list it."""
+    """A workflow as the API, the CLI and the README list it (every workflow takes the API's request)."""
 
     name: str
     description: str
     graph: Graph
-    input_model: type[BaseModel] = DocumentRequest
 
     @property
     def agents(self) -> tuple[str, ...]:
