@@ -53,7 +53,10 @@ def pipeline(context: df.DurableOrchestrationContext):
     run.collected(collected)
 
     if collected.ok:
-        yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        try:  # checkpoint: the workflow state so far, as a blob
+            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
         run.stage("analysis", *BRANCHES)
         branches = {}
         for agent in BRANCHES:
@@ -66,7 +69,10 @@ def pipeline(context: df.DurableOrchestrationContext):
         run.mark("merge", COMPLETED)
 
     if not run.failure:
-        yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        try:  # checkpoint
+            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
         run.stage("aggregate", AGGREGATE)
         try:
             result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
