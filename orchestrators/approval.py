@@ -133,7 +133,7 @@ def approval(context: df.DurableOrchestrationContext):
                 ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
         except Exception as exc:
             result = exc
-        run.handled(result)
+        run.handled(ERROR_HANDLER, result)
 
     state = run.finish(outcome, status=status, end=end)
     try:

@@ -88,7 +88,7 @@ def pipeline(context: df.DurableOrchestrationContext):
                 ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
         except Exception as exc:
             result = exc
-        run.handled(result)
+        run.handled(ERROR_HANDLER, result)
 
     state = run.finish(end=None if run.failure else "done")
     try:

@@ -65,7 +65,7 @@ def sequential(context: df.DurableOrchestrationContext):
                 ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
         except Exception as exc:
             result = exc
-        run.handled(result)
+        run.handled(ERROR_HANDLER, result)
     else:
         run.report = {agent: run.results[agent] for agent in STEPS}
 

@@ -173,9 +173,9 @@ class WorkflowRun:
         result = step.get("result") if "result" in step else RuntimeError(step.get("error") or "no result")
         return self.record(agent, result, required=False)
 
-    def handled(self, result: Any) -> None:
+    def handled(self, handler: str, result: Any) -> None:
         """The error handler's answer becomes the report; if even it failed, a report from what is known."""
-        handled = self.record("error_handler", result, required=False)
+        handled = self.record(handler, result, required=False)
         failure = self.failure or Failure(agent="unknown")
         self.report = handled.output or {
             "summary": f"{failure.agent} failed and the error handler was unavailable.",
