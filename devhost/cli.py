@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
+from . import worker
 from .errors import DevhostError
 from .host import STORES, DevHost
 
@@ -76,12 +78,25 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_format, args.verbose)
+    code = 0
     try:
         asyncio.run(serve(args))
-    except DevhostError as exc:
+    except (DevhostError, OSError) as exc:
         print(f"devhost: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"devhost: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        code = 2
+    except KeyboardInterrupt:
+        print("devhost: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # anything else in the user's app or settings: one line, no traceback
+        print(f"devhost: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 2
+    return _exit_now(code) if worker.running_calls() else code
+
+
+def _exit_now(code: int) -> int:
+    """Leave without joining threads still blocked in user code (their work items were handed back)."""
+    print(f"devhost: abandoned {worker.running_calls()} function call(s) still running", file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
