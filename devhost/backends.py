@@ -7,6 +7,7 @@ names that no local app registers (the Durable Task Scheduler's work-item filter
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -55,3 +56,18 @@ def connection_string_task_hub(value: str | None) -> str | None:
         if key.strip().lower() == "taskhub" and setting.strip():
             return setting.strip()
     return None
+
+
+def azure_storage_hub(hub: str) -> str:
+    """A name Azure Storage accepts for tables and queues standing for ``hub``.
+
+    Names valid for Azure Storage are kept; others (a scheduler hub like ``my-hub``) become
+    their letters and digits plus a short hash, so two hubs never share tables.
+    """
+    if _AZURE_STORAGE_HUB.fullmatch(hub):
+        return hub
+    core = re.sub(r"[^A-Za-z0-9]", "", hub)
+    if not core[:1].isalpha():
+        core = "hub" + core
+    digest = hashlib.sha256(hub.encode("utf-8")).hexdigest()[:8]
+    return f"{core[:36]}{digest}"

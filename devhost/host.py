@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from . import azurite
+from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
@@ -206,7 +207,8 @@ def _make_store(store: str | TaskHubStore, settings: HostSettings) -> TaskHubSto
         from .store.azure import AzureStore
 
         value = os.environ.get(settings.storage_connection_name) or "UseDevelopmentStorage=true"
-        return AzureStore.from_setting(settings.hub_name, value, partition_count=settings.partition_count)
+        hub = azure_storage_hub(settings.hub_name)
+        return AzureStore.from_setting(hub, value, partition_count=settings.partition_count)
     raise DevhostError(f"unknown store '{store}': use one of {', '.join(STORES)}")
 
 
@@ -216,7 +218,7 @@ def _backend_line(settings: HostSettings, store: TaskHubStore) -> str:
     if isinstance(store, MemoryStore):
         where = "devhost's memory store (nothing persists)"
     elif type(store).__name__ == "AzureStore":
-        where = f"devhost's Azure Storage task hub in {settings.storage_connection_name}"
+        where = f"devhost's Azure Storage task hub '{store.hub_name}' in {settings.storage_connection_name}"
     else:
         where = f"the {type(store).__name__} store"
     line = (

@@ -46,6 +46,7 @@ class DispatcherStats(EpisodeStats):
     time_skips: int = 0
     abandoned: int = 0
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    parked: set[str] = field(default_factory=set)  # Pending instances no local orchestrator runs
 
 
 class Dispatcher:
@@ -68,7 +69,6 @@ class Dispatcher:
         self._orchestrations = 0
         self._activities = 0
         self._wake = asyncio.Event()
-        self._parked: set[str] = set()
 
     async def run(self) -> None:
         try:
@@ -128,8 +128,8 @@ class Dispatcher:
 
     async def _park(self, item: OrchestrationWorkItem) -> None:
         """Hold the work item for a poll interval, then hand it back untouched (it stays Pending)."""
-        if item.instance_id not in self._parked:
-            self._parked.add(item.instance_id)
+        if item.instance_id not in self.stats.parked:
+            self.stats.parked.add(item.instance_id)
             log.info(
                 "instance %s left Pending: no function in this app registers orchestrator '%s'",
                 item.instance_id, item.instance.name if item.instance else "?",
