@@ -79,7 +79,7 @@ def _parameter_problems(function: FunctionDefinition) -> list[str]:
         name, direction = str(binding.get("name", "")), str(binding.get("direction", "in")).lower()
         if direction == "inout":
             problems.append(f"binding '{name}': \"inout\" bindings are not supported")
-        elif name == RETURN:
+        if name == RETURN:
             if direction != "out":
                 problems.append('the "$return" binding must have direction set to "out"')
         else:
