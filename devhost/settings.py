@@ -77,6 +77,8 @@ def load_host_settings(app_dir: Path, hub_override: str | None = None) -> HostSe
             data = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise AppLoadError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise AppLoadError(f"{path}: expected a JSON object")
     extensions = data.get("extensions") or {}
     durable = extensions.get("durableTask") or {}
     provider = durable.get("storageProvider") or {}
@@ -100,14 +102,23 @@ def load_host_settings(app_dir: Path, hub_override: str | None = None) -> HostSe
     return HostSettings(
         hub_name=hub,
         route_prefix=str((extensions.get("http") or {}).get("routePrefix", "api")).strip("/"),
-        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions") or 10),
-        max_concurrent_orchestrations=int(durable.get("maxConcurrentOrchestratorFunctions") or 10),
+        max_concurrent_activities=_whole(durable, "maxConcurrentActivityFunctions", 10, path),
+        max_concurrent_orchestrations=_whole(durable, "maxConcurrentOrchestratorFunctions", 10, path),
         storage_connection_name=storage,
-        partition_count=int(provider.get("partitionCount") or 4),
+        partition_count=_whole(provider, "partitionCount", 4, path),
         store_inputs_in_history=bool(durable.get("storeInputsInOrchestrationHistory", False)),
         backend=backend,
         backend_connection_name=connection_name,
     )
+
+
+def _whole(section: dict[str, Any], key: str, default: int, path: Path) -> int:
+    value = section.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise AppLoadError(f"{path}: {key} must be a positive whole number, not {json.dumps(value)}")
+    return int(value) or default
 
 
 def _backend_connection_name(backend: Backend, provider: dict[str, Any]) -> str | None:
