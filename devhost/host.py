@@ -171,7 +171,10 @@ class DevHost:
         for ignored in self.registry.ignored:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
-        lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        hub = self.settings.hub_name if self.settings.hub_name == self.hub_name else (
+            f"{self.settings.hub_name} as {self.hub_name}"
+        )
+        lines.append(f"Task hub: {hub} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
         return "\n".join(lines)
 
 
