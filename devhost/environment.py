@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+_SET_BY_DEVHOST: dict[str, set[str]] = {}  # values any host in this process set (not the user's)
+
 
 class HostEnvironment:
     """Set the host's variables without overriding the user's; :meth:`restore` undoes ours."""
@@ -35,7 +37,9 @@ class HostEnvironment:
         self._ours.clear()
 
     def _set(self, key: str, value: str) -> None:
-        if key in os.environ and key not in self._ours:
-            return
+        current = os.environ.get(key)
+        if current is not None and key not in self._ours and current not in _SET_BY_DEVHOST.get(key, set()):
+            return  # the user's own value
         os.environ[key] = value
         self._ours[key] = value
+        _SET_BY_DEVHOST.setdefault(key, set()).add(value)

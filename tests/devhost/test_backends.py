@@ -157,3 +157,14 @@ async def _wait_until(predicate, timeout: float = 20.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+async def test_a_second_host_in_the_process_gets_its_own_website_hostname(scheduler_env, monkeypatch):
+    monkeypatch.delenv("WEBSITE_HOSTNAME", raising=False)
+    async with (
+        DevHost.start(SCHEDULER_APP, store="memory", hub_name="schedenv3"),
+        DevHost.start(SCHEDULER_APP, store="memory", hub_name="schedenv4") as second,
+        aiohttp.ClientSession(second.url) as http,
+        http.get("/api/environment") as response,
+    ):
+        assert (await response.json())["WEBSITE_HOSTNAME"] == f"localhost:{second.url.rsplit(':', 1)[1]}"

@@ -10,7 +10,7 @@ def orchestrator_function(context: df.DurableOrchestrationContext):
         greetings.append((yield context.call_activity("Hello", name)))
     counter = df.EntityId("Counter", "greetings")
     for _ in greetings:
-        context.signal_entity(counter, "add", 1)
+        yield context.call_entity(counter, "add", 1)
     total = yield context.call_entity(counter, "get")
     return {"greetings": greetings, "count": total}
 
