@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -62,17 +61,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    stopper = _Stopper(asyncio.get_running_loop(), stop)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+        signal.signal(sig, stopper)
     async with DevHost.start(
         Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub
     ) as host:
         print(host.describe(), flush=True)
         print(f"devhost is listening on {host.url} (Ctrl+C to stop)", flush=True)
+        stopper.serving = True
         await stop.wait()
         print("devhost: shutting down", flush=True)
+
+
+class _Stopper:
+    """Ctrl-C / SIGTERM: while starting, interrupt whatever runs (an app import may block the
+    loop); once serving, stop gracefully; a second signal during the stop leaves at once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        self.loop = loop
+        self.stop = stop
+        self.serving = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if not self.serving:
+            raise KeyboardInterrupt
+        if self.stop.is_set():
+            print("devhost: stopped at once", file=sys.stderr, flush=True)
+            os._exit(130)
+        self.loop.call_soon_threadsafe(self.stop.set)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,3 +96,23 @@ async def test_a_stopped_hosts_activity_work_item_is_visible_again_and_nothing_h
     finally:
         await store.destroy()
         await store.close()
+
+
+async def test_ctrl_c_interrupts_an_app_whose_import_blocks(tmp_path):
+    marker = tmp_path / "importing"
+    (tmp_path / "function_app.py").write_text(
+        "import pathlib, socket\nimport azure.functions as func\n"
+        f"pathlib.Path({str(marker)!r}).write_text('x')\n"
+        "socket.socketpair()[0].recv(1)  # blocks the import forever\n"
+        "app = func.FunctionApp()\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "devhost", "start", str(tmp_path), "--store", "memory", "--port", str(free_port()),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    async with asyncio.timeout(EXIT_GUARD_SECONDS):
+        while not marker.exists():
+            await asyncio.sleep(0.02)
+    output = await stop(process, signal.SIGINT)
+    assert process.returncode == 130
+    assert "devhost: interrupted" in output and "Traceback" not in output
