@@ -85,7 +85,11 @@ def _parameter_problems(function: FunctionDefinition) -> list[str]:
         else:
             bound[name] = binding
     if "context" in params and "context" not in bound:
-        params.pop("context")  # the worker passes its invocation context here
+        annotation = params.pop("context").annotation  # the worker passes its invocation context here
+        if annotation is not inspect.Parameter.empty and _type_name(annotation) != "Context":
+            problems.append(
+                f'the "context" parameter is expected to be of type azure.functions.Context, got {annotation!r}'
+            )
     missing = sorted(set(params) - set(bound))
     unbound = sorted(set(bound) - set(params))
     if missing:
@@ -99,6 +103,11 @@ def _parameter_problems(function: FunctionDefinition) -> list[str]:
             "function.json or function decorators but the Python function has no such parameter"
         )
     return problems
+
+
+def _type_name(annotation: Any) -> str:
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return name.rsplit(".", 1)[-1]
 
 
 def _describe(bound: dict[str, dict[str, Any]]) -> str:

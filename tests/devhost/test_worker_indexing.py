@@ -73,6 +73,16 @@ def test_a_context_parameter_is_the_workers_invocation_context(tmp_path):
     assert function.wants_context and function.trigger_param == "req"
 
 
+def test_a_context_parameter_of_another_type_is_refused(tmp_path):
+    app = write_app(tmp_path / "badcontext", """\
+        @app.route(route="ping")
+        def ping(req, context: dict):
+            return "pong"
+    """)
+    (line,) = problems(app)
+    assert 'function \'ping\': the "context" parameter is expected to be of type azure.functions.Context' in line
+
+
 def test_routes_that_match_the_same_urls_and_methods_clash(tmp_path):
     app = write_app(tmp_path / "clash", """\
         @app.route(route="items/{id}", methods=["GET"])
