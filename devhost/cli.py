@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import worker
+from . import discovery, worker
 from .errors import DevhostError
 from .host import STORES, DevHost
 
@@ -46,7 +46,7 @@ def configure_logging(fmt: str, verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m devhost", description="Local host for Durable Functions apps.")
+    parser = argparse.ArgumentParser(prog="devhost", description="Local host for Durable Functions apps.")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="serve an app's functions and run its orchestrations")
     start.add_argument("app_dir", nargs="?", default=".", help="folder with function_app.py (default: .)")
@@ -68,10 +68,14 @@ async def serve(args: argparse.Namespace) -> None:
         Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub
     ) as host:
         print(host.describe(), flush=True)
-        print(f"devhost is listening on {host.url} (Ctrl+C to stop)", flush=True)
-        stopper.serving = True
-        await stop.wait()
-        print("devhost: shutting down", flush=True)
+        endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)
+        try:
+            print(f"devhost is listening on {host.url} (Ctrl+C to stop); URL saved in {endpoint}", flush=True)
+            stopper.serving, stopper.endpoint = True, endpoint
+            await stop.wait()
+            print("devhost: shutting down", flush=True)
+        finally:
+            discovery.remove(endpoint)
 
 
 class _Stopper:
@@ -82,11 +86,14 @@ class _Stopper:
         self.loop = loop
         self.stop = stop
         self.serving = False
+        self.endpoint: Path | None = None  # the discovery file, removed even on an immediate exit
 
     def __call__(self, signum: int, frame: object) -> None:
         if not self.serving:
             raise KeyboardInterrupt
         if self.stop.is_set():
+            if self.endpoint is not None:
+                discovery.remove(self.endpoint)
             print("devhost: stopped at once", file=sys.stderr, flush=True)
             os._exit(130)
         self.loop.call_soon_threadsafe(self.stop.set)

@@ -55,7 +55,8 @@ class DevHost:
 
     @property
     def hub_name(self) -> str:
-        return self.store.hub_name
+        """The task hub the app configured (the azurite store may keep it under a storage-safe name)."""
+        return self.settings.hub_name
 
     @property
     def client(self) -> Any:
@@ -171,9 +172,7 @@ class DevHost:
         for ignored in self.registry.ignored:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
-        hub = self.settings.hub_name if self.settings.hub_name == self.hub_name else (
-            f"{self.settings.hub_name} as {self.hub_name}"
-        )
+        hub = self.hub_name if self.hub_name == self.store.hub_name else f"{self.hub_name} as {self.store.hub_name}"
         lines.append(f"Task hub: {hub} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
         return "\n".join(lines)
 
