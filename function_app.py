@@ -1,12 +1,13 @@
-"""The Functions app: a DFApp that registers the agents, the workflows and the HTTP API."""
+"""The Functions app: a DFApp that registers the agents, the workflows, the HTTP API and the event starters."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
 import api
+import events
 from agents import registry as agents
 from orchestrators import registry as workflows
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (agents.bp, *workflows.blueprints, *api.blueprints):
+for blueprint in (agents.bp, *workflows.blueprints, *api.blueprints, *events.blueprints()):
     app.register_functions(blueprint)

@@ -35,13 +35,25 @@ async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationC
         raise ApiError(404, f"unknown workflow '{name}'", field="name", workflows=list(WORKFLOWS))
     settings = ApiSettings.from_environment()
     body = read_json(req, settings.max_body_bytes)
+    instance_id = await start_request(client, name, body, settings)
+    return _accepted(client, req, instance_id)
+
+
+async def start_request(client: df.DurableOrchestrationClient, name: str, body: Any, settings: ApiSettings, *,
+                        instance_id: str | None = None) -> str:
+    """The one start contract (HTTP, queue and blob starters): validate ``body`` as a
+    :class:`WorkflowRequest` and start workflow ``name``; ``ApiError`` (400 / 409) when it cannot.
+
+    ``instance_id`` is the id to use when the body names none.  A running instance of that id is
+    a 409; a finished one is reused (a clean new run).
+    """
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     try:
         request = WorkflowRequest.model_validate(body)
     except ValidationError as exc:
         raise validation_error(exc) from exc
-    instance_id = request.instance_id
+    instance_id = request.instance_id or instance_id
     if instance_id:
         existing = await client.get_status(instance_id)
         if existing and existing.runtime_status in RUNNING:
@@ -49,13 +61,12 @@ async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationC
     workflow_input = {"workflow": name, "run": uuid.uuid4().hex[:12], "request": request.agent_request(),
                       "options": _options(request, settings)}
     try:
-        instance_id = await client.start_new(name, instance_id, workflow_input)
+        return await client.start_new(name, instance_id, workflow_input)
     except Exception as exc:  # a start that raced with another for the same id: ask, do not parse the message
         raced = await client.get_status(instance_id) if instance_id else None
         if raced and raced.runtime_status in RUNNING:
             raise ApiError(409, f"instance '{instance_id}' is already {raced.runtime_status.value}") from exc
         raise
-    return _accepted(client, req, instance_id)
 
 
 @bp.route(route="workflows/{instance_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
