@@ -106,8 +106,8 @@ var deploymentContainerName = 'app-package'
 
 // The app's data account (BATON_STORAGE): a request may name blobs only in the input
 // container (BATON_INPUT_CONTAINERS); the others are the app's own. Queues: workflow
-// requests (and their poison queue), lifecycle events, and the Event Grid deliveries of
-// new inbox blobs (and their poison queue); inbox-deadletter keeps undeliverable events.
+// requests (and their poison queue) and lifecycle events; new inbox blobs reach the app
+// through Event Grid's webhook (events.bicep); inbox-deadletter keeps undeliverable events.
 var inputContainerName = 'inbox'
 var resultsContainerName = 'workflow-results'
 var cacheContainerName = 'baton-cache'
@@ -120,13 +120,10 @@ var dataContainerNames = [
   bundleContainerName
   deadLetterContainerName
 ]
-var blobEventsQueueName = 'inbox-events'
 var dataQueueNames = [
   'workflow-requests'
   'workflow-requests-poison'
   'workflow-events'
-  blobEventsQueueName
-  'inbox-events-poison'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -220,7 +217,6 @@ module events 'app/events.bicep' = {
     tags: tags
     dataStorageAccountName: dataStorage.outputs.name
     containerName: inputContainerName
-    queueName: blobEventsQueueName
     deadLetterContainerName: deadLetterContainerName
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }

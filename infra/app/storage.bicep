@@ -19,7 +19,7 @@ param privateServices array
 @description('Reach the account through private endpoints only.')
 param vnetEnabled bool = false
 
-@description('With vnetEnabled: keep the public endpoint for trusted Azure services only (Event Grid delivering to a queue with its managed identity); every other caller is denied.')
+@description('With vnetEnabled: keep the public endpoint for trusted Azure services only (Event Grid writing dead letters with its managed identity); every other caller is denied.')
 param allowTrustedServices bool = false
 param privateEndpointSubnetId string = ''
 

@@ -1,4 +1,4 @@
-"""The app's data account (issue 10), blob events through Event Grid to a queue (issue 14),
+"""The app's data account (issue 10), blob events through Event Grid to the blob trigger's webhook (issue 14),
 diagnostic settings and the private network option, read from the parsed templates."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ pytest.importorskip("pycep", reason="needs pycep-parser (bash .ci/iac installs i
 from bicep_kit import app, body, main, module_params, modules, pairs, ref, resources, variable
 
 DATA_CONTAINERS = ["inbox", "workflow-results", "baton-cache", "baton-bundles", "inbox-deadletter"]
-DATA_QUEUES = ["workflow-requests", "workflow-requests-poison", "workflow-events", "inbox-events",
-               "inbox-events-poison"]
+DATA_QUEUES = ["workflow-requests", "workflow-requests-poison", "workflow-events"]
 
 
 def test_the_app_data_lives_in_its_own_account_apart_from_the_host_keys() -> None:
@@ -77,47 +76,26 @@ def test_every_app_setting_reaches_the_site() -> None:
     }
 
 
-def test_blob_created_in_inbox_reaches_a_queue_through_the_topic_identity() -> None:
+def test_the_system_topic_is_in_bicep_and_its_webhook_subscription_is_left_to_the_postdeploy_hook() -> None:
     (topic,) = resources("Microsoft.EventGrid/systemTopics")
-    assert topic.body["identity"] == {"type": "SystemAssigned"}
+    assert topic.body["identity"] == {"type": "SystemAssigned"}  # dead-letters with its own identity
     assert ref(topic.properties["source"]) == "account.id"
     assert topic.properties["topicType"] == "Microsoft.Storage.StorageAccounts"
     account = app("events")["resources"]["account"]
     assert account["existing"] and body(account)["name"] == "dataStorageAccountName"
-
-    (subscription,) = resources("Microsoft.EventGrid/systemTopics/eventSubscriptions")
-    props = subscription.properties
-    assert subscription.body["parent"] == "topic"
-    assert "destination" not in props, "delivery must authenticate as the topic's identity"
-    delivery = props["deliveryWithResourceIdentity"]
-    assert delivery["identity"] == {"type": "SystemAssigned"}
-    assert delivery["destination"]["endpointType"] == "StorageQueue"
-    assert ref(delivery["destination"]["properties"]["resourceId"]) == "account.id"
-    assert delivery["destination"]["properties"]["queueName"] == "queueName"
-    assert props["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
-    assert props["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/${containerName}/blobs/"
-    # Events given up on after every retry are kept, written with the same identity.
-    dead_letter = props["deadLetterWithResourceIdentity"]
-    assert dead_letter["identity"] == {"type": "SystemAssigned"}
-    assert dead_letter["deadLetterDestination"]["endpointType"] == "StorageBlob"
-    assert ref(dead_letter["deadLetterDestination"]["properties"]["resourceId"]) == "account.id"
-    assert dead_letter["deadLetterDestination"]["properties"]["blobContainerName"] == "deadLetterContainerName"
-    # The roles exist before Event Grid validates the destinations.
-    assert subscription.body["dependsOn"] == ["topicSendsToQueue", "topicWritesDeadLetters"]
+    # The webhook URL holds the blobs_extension key, which exists only after deploy.
+    assert resources("Microsoft.EventGrid/systemTopics/eventSubscriptions") == []
+    assert "queueName" not in app("events").get("parameters", {})
 
     events = module_params("events")
     assert ref(events["dataStorageAccountName"]) == "dataStorage.outputs.name"
     assert variable(main(), events["containerName"]) == "inbox"
-    assert variable(main(), events["queueName"]) == "inbox-events"
-    assert "inbox-events" in variable(main(), module_params("dataStorage")["queueNames"])
     assert variable(main(), events["deadLetterContainerName"]) == "inbox-deadletter"
     assert "inbox-deadletter" in variable(main(), module_params("dataStorage")["containerNames"])
-
-
-def test_no_webhook_delivery_anywhere() -> None:
-    for res in resources("Microsoft.EventGrid/systemTopics/eventSubscriptions"):
-        kinds = [value for key, value in pairs(res.properties) if key == "endpointType"]
-        assert kinds == ["StorageQueue", "StorageBlob"], "a queue to deliver to, a container for dead letters"
+    outputs = main()["outputs"]
+    for name in ("AZURE_EVENT_GRID_SYSTEM_TOPIC", "AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_APP_NAME",
+                 "SERVICE_API_URI", "AZURE_STORAGE_ACCOUNT_NAME"):  # what the hook reads from azd's environment
+        assert name in outputs, name
 
 
 DIAGNOSED = {
@@ -158,6 +136,6 @@ def test_vnet_option_covers_both_accounts_and_openai() -> None:
     assert all(r.condition == "vnetEnabled" for r in endpoints.values())
     zones = variable(app("network"), "zoneNames")
     assert [z.split(".")[1] for z in zones] == ["blob", "queue", "table", "openai", "cognitiveservices"]
-    # Event Grid keeps delivering with VNET_ENABLED: the data account admits trusted services only.
+    # Event Grid keeps dead-lettering with VNET_ENABLED: the data account admits trusted services only.
     assert module_params("dataStorage")["allowTrustedServices"] is True
     assert "allowTrustedServices" not in module_params("storage")

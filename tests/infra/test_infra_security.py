@@ -77,7 +77,7 @@ def test_every_role_assignment_uses_a_known_built_in_role() -> None:
     scopes = {(a.file, a.scope) for a in everything}
     assert scopes == {
         ("rbac.bicep", "hostStorage"), ("rbac.bicep", "dataStorage"), ("rbac.bicep", "applicationInsights"),
-        ("rbac.bicep", "scheduler"), ("openai-access.bicep", "account"), ("events.bicep", "queue"),
+        ("rbac.bicep", "scheduler"), ("openai-access.bicep", "account"),
         ("events.bicep", "deadLetterContainer"),
     }
 
@@ -111,13 +111,12 @@ def test_monitoring_scheduler_and_openai_roles_for_the_app_and_the_deploying_use
     assert assigned("openai-access.bicep", "account") == {APP_PRINCIPAL: openai, USER_PRINCIPAL: openai}
 
 
-def test_event_grid_may_only_send_to_its_one_queue_and_dead_letter_into_one_container() -> None:
+def test_event_grid_may_only_dead_letter_into_one_container() -> None:
     topic = ("topic.identity.principalId", "ServicePrincipal")
-    assert assigned("events.bicep", "queue") == {topic: {"Storage Queue Data Message Sender"}}
+    assert [(r.symbol, r.body["scope"]) for r in resources("Microsoft.Authorization/roleAssignments")
+            if r.path.name == "events.bicep"] == [("topicWritesDeadLetters", "deadLetterContainer")]
     assert assigned("events.bicep", "deadLetterContainer") == {topic: {"Storage Blob Data Contributor"}}
     scopes = {r.symbol: r for r in resources(declared=False) if r.path.name == "events.bicep" and r.existing}
-    assert scopes["queue"].type == "Microsoft.Storage/storageAccounts/queueServices/queues"
-    assert scopes["queue"].body["name"] == "queueName" and scopes["queue"].body["parent"] == "queueService"
     container = scopes["deadLetterContainer"]
     assert container.type == "Microsoft.Storage/storageAccounts/blobServices/containers"
     assert container.body["name"] == "deadLetterContainerName" and container.body["parent"] == "blobService"
