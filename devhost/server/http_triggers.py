@@ -53,19 +53,20 @@ class HttpTriggers:
         return sorted(rows)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Invoke the first function whose route and methods match; otherwise 404.
+
+        A route served only for other methods is a 404 too, as the Functions host answers it
+        (azure-functions-host#10098): a function's methods are part of its route there.
+        """
         path = request.match_info.get("tail", "")
-        method_allowed = False
         for template, function in self.routes:
             params = template.match(path)
             if params is None:
                 continue
             if function.methods is not None and request.method not in function.methods:
-                method_allowed = True
                 continue
             return await self._invoke(request, function, params)
-        if method_allowed:
-            return web.json_response({"error": f"method {request.method} not allowed"}, status=405)
-        return web.json_response({"error": f"no function serves /{self.prefix}/{path}"}, status=404)
+        return web.json_response({"error": f"no function serves {request.method} /{self.prefix}/{path}"}, status=404)
 
     async def _invoke(self, request: web.Request, function: HttpFunction, params: dict[str, str]) -> web.Response:
         body = await request.read()

@@ -41,8 +41,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Map devhost errors to statuses; anything unexpected is logged and answered with 500."""
     try:
         return await handler(request)
-    except web.HTTPException:
+    except web.HTTPException as exc:
+        if 400 <= exc.status < 500 and exc.status not in (404, 410):  # e.g. 413: JSON, like our own 4xx
+            return web.json_response({"Message": exc.text or exc.reason}, status=exc.status)
         raise
+    except ConnectionError:
+        # The client went away (closed the socket mid-request): nobody to answer, nothing broken.
+        log.info("%s %s: the client disconnected before the response", request.method, request.path)
+        return web.Response(status=499, reason="Client Closed Request")
     except DevhostError as exc:
         status = status_for(exc)
         if status in (404, 410):
