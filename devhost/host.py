@@ -19,6 +19,7 @@ from .clock import Clock, SystemClock, VirtualClock
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .errors import DevhostError
+from .keys import HostKeys
 from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
@@ -27,6 +28,7 @@ from .store.memory import MemoryStore
 log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
+AUTH_MODES = ("none", "keys")
 
 
 class DevHost:
@@ -41,6 +43,7 @@ class DevHost:
         dispatcher: Dispatcher,
         runner: web.AppRunner,
         url: str,
+        keys: HostKeys | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
@@ -49,6 +52,7 @@ class DevHost:
         self.dispatcher = dispatcher
         self.runner = runner
         self.url = url
+        self.keys = keys
 
     @property
     def hub_name(self) -> str:
@@ -72,14 +76,19 @@ class DevHost:
         host: str = "127.0.0.1",
         port: int = 0,
         hub_name: str | None = None,
+        auth: str = "none",
     ) -> AsyncIterator[DevHost]:
-        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits."""
+        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
+
+        ``auth="keys"`` enforces the app's auth levels with keys generated here (``host.keys``).
+        """
         from .server.app import create_app
 
         app_dir = Path(app_dir).resolve()
         load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
         registry = load_app(app_dir)
+        keys = _make_keys(auth, registry)
         fastdates.install()
         the_clock = _make_clock(clock)
         emulator = None
@@ -96,7 +105,7 @@ class DevHost:
                 max_orchestrations=settings.max_concurrent_orchestrations,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock)
+            app = create_app(registry, settings, the_store, the_clock, keys)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -104,7 +113,7 @@ class DevHost:
             bound = runner.addresses[0][1]
             url = f"http://{host}:{bound}"
             task = asyncio.ensure_future(dispatcher.run())
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, keys)
         finally:
             if task is not None:
                 task.cancel()
@@ -155,7 +164,20 @@ class DevHost:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
         lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        if self.keys is None:
+            lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
+        else:
+            lines.append("Auth: keys (x-functions-key header or ?code=), generated for this run:")
+            lines.extend(self.keys.describe())
         return "\n".join(lines)
+
+
+def _make_keys(auth: str, registry: FunctionRegistry) -> HostKeys | None:
+    if auth == "none":
+        return None
+    if auth == "keys":
+        return HostKeys.generate(f.name for f in registry.http)
+    raise DevhostError(f"unknown auth '{auth}': use one of {', '.join(AUTH_MODES)}")
 
 
 def _make_clock(clock: str | Clock) -> Clock:

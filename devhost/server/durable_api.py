@@ -83,9 +83,10 @@ class _Query:
 class DurableApi:
     """Handlers shared by the webhook and RPC bases."""
 
-    def __init__(self, client: TaskHubClient, hub_name: str) -> None:
+    def __init__(self, client: TaskHubClient, hub_name: str, code: str | None = None) -> None:
         self.client = client
         self.hub_name = hub_name
+        self.code = code  # the system key the management URLs carry when keys are on
 
     # --- orchestrations -------------------------------------------------------------------
     async def start(self, request: web.Request) -> web.Response:
@@ -108,7 +109,7 @@ class DurableApi:
                 return web.Response(status=200, text=done.output or "null", content_type="application/json")
             if done is not None and done.runtime_status is RuntimeStatus.FAILED:
                 return web.json_response(status_payload(done), status=500)
-        payload = check_status_payload(_origin(request), self.hub_name, instance_id)
+        payload = check_status_payload(_origin(request), self.hub_name, instance_id, self.code)
         return web.json_response(
             payload, status=202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"}
         )
@@ -205,7 +206,7 @@ class DurableApi:
         new_id = await self.client.restart(instance_id, new_instance_id=query.flag("restartWithNewInstanceId", True))
         if request.path.startswith(RPC_PATH):
             return web.json_response(new_id, status=202)  # the SDK's restart() returns it as a str
-        payload = check_status_payload(_origin(request), self.hub_name, new_id)
+        payload = check_status_payload(_origin(request), self.hub_name, new_id, self.code)
         return web.json_response(payload, status=202, headers={"Location": payload["statusQueryGetUri"]})
 
     # --- entities ---------------------------------------------------------------------------
@@ -281,9 +282,11 @@ def _seconds(text: str | None, default: float) -> float:
         return default
 
 
-def setup_durable_api(app: web.Application, client: TaskHubClient, *, hub_name: str) -> DurableApi:
+def setup_durable_api(
+    app: web.Application, client: TaskHubClient, *, hub_name: str, code: str | None = None
+) -> DurableApi:
     """Register the API under the webhook and the RPC base paths."""
-    api = DurableApi(client, hub_name)
+    api = DurableApi(client, hub_name, code)
     for base in (WEBHOOK_PATH, RPC_PATH):
         routes: list[Any] = [
             web.post(base + "/orchestrators/{name}", api.start),

@@ -13,6 +13,7 @@ import azure.functions as func
 from aiohttp import web
 
 from .. import worker
+from ..keys import HostKeys, presented_key
 from ..loader import HttpFunction
 from .routing import RouteTemplate, sort_routes
 
@@ -37,7 +38,15 @@ class InvocationContext:
 class HttpTriggers:
     """Match a request against the app's route templates and invoke the function."""
 
-    def __init__(self, functions: list[HttpFunction], prefix: str, app_dir: str, binding: ClientBinding) -> None:
+    def __init__(
+        self,
+        functions: list[HttpFunction],
+        prefix: str,
+        app_dir: str,
+        binding: ClientBinding,
+        keys: HostKeys | None = None,
+    ) -> None:
+        self.keys = keys  # None: every function is open, as with Core Tools
         self.prefix = prefix
         self.app_dir = app_dir
         self.binding = binding
@@ -65,6 +74,10 @@ class HttpTriggers:
                 continue
             if function.methods is not None and request.method not in function.methods:
                 continue
+            if self.keys is not None and not self.keys.allows(
+                function.auth_level, function.name, presented_key(request.headers, request.query)
+            ):
+                return web.Response(status=401)  # as the host answers a missing or wrong key
             return await self._invoke(request, function, params)
         return web.json_response({"error": f"no function serves {request.method} /{self.prefix}/{path}"}, status=404)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +16,9 @@ from ..errors import (
     InvalidInstanceState,
     StoreError,
 )
+from ..keys import HostKeys, presented_key
+from .binding import WEBHOOK_PATH
+from .durable_api import RPC_PATH
 
 log = logging.getLogger("devhost.server")
 
@@ -62,5 +66,34 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response({"Message": "Something went wrong while processing your request"}, status=500)
 
 
-def setup_middlewares(app: web.Application) -> None:
+def key_middleware(keys: HostKeys) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """The Durable API's keys: the webhook API takes the extension's system key or the master key.
+
+    The SDK's RPC API (``rpcBaseUrl``) is, on the real host, a listener on localhost only that
+    takes no key; here it shares the app's port, so it is open to loopback callers only and
+    needs the same keys as the webhook API from anywhere else.
+    """
+
+    @web.middleware
+    async def check_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        webhook = path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/")
+        rpc = path.startswith(RPC_PATH + "/") and not _is_loopback(request.remote)
+        if (webhook or rpc) and not keys.allows_extension(presented_key(request.headers, request.query)):
+            return web.Response(status=401)
+        return await handler(request)
+
+    return check_key
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def setup_middlewares(app: web.Application, keys: HostKeys | None = None) -> None:
     app.middlewares.append(error_middleware)
+    if keys is not None:
+        app.middlewares.append(key_middleware(keys))
