@@ -85,15 +85,15 @@ class DevHost:
         from .server.app import create_app
 
         app_dir = Path(app_dir).resolve()
-        load_local_settings(app_dir)
+        local_values = load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
         registry = load_app(app_dir)
         keys = _make_keys(auth, registry)
         fastdates.install()
         the_clock = _make_clock(clock)
-        emulator = None
-        if isinstance(store, str):
-            emulator = _ensure_emulator(app_dir, settings, required=store == "azurite")
+        emulators = _ensure_emulators(
+            app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
+        )
         the_store = _make_store(store, settings)
         dispatcher: Dispatcher | None = None
         runner: web.AppRunner | None = None
@@ -122,7 +122,7 @@ class DevHost:
             if runner is not None:
                 await runner.cleanup()
             await the_store.close()
-            if emulator is not None:
+            for emulator in emulators:
                 emulator.stop()
 
     async def wait_for_instance(
@@ -190,16 +190,46 @@ def _make_clock(clock: str | Clock) -> Clock:
     raise DevhostError(f"unknown clock '{clock}': use 'system' or 'virtual'")
 
 
-def _ensure_emulator(app_dir: Path, settings: HostSettings, *, required: bool) -> azurite.AzuriteProcess | None:
-    """Start Azurite when the app's storage setting targets the emulator and nothing listens."""
-    value = os.environ.get(settings.storage_connection_name)
-    if required and not value:
-        value = os.environ[settings.storage_connection_name] = "UseDevelopmentStorage=true"
-    if not azurite.is_emulator(value):
-        return None
-    started = azurite.ensure_running(app_dir / ".azurite", search_from=app_dir)
-    if started is not None:
-        log.info("started Azurite (data in %s)", started.location)
+def _ensure_emulators(
+    app_dir: Path, settings: HostSettings, local_values: dict[str, str], *, required: bool
+) -> list[azurite.AzuriteProcess]:
+    """Start Azurite on the ports of each emulator the task hub or the app's settings point at.
+
+    The settings looked at: the storage setting (defaulted to the emulator only for a
+    storage-backed store, ``required``) and every ``local.settings.json`` value, since the
+    app's code may use them.  An emulator the task hub needs must start; one that only the
+    app's settings name is a warning when it cannot.
+    """
+    name = settings.storage_connection_name
+    if required and not os.environ.get(name):
+        os.environ[name] = "UseDevelopmentStorage=true"
+    wanted: dict[azurite.Endpoints, tuple[str, bool]] = {}
+    for key in dict.fromkeys((name, *local_values)):
+        endpoints = azurite.emulator_endpoints(os.environ.get(key))
+        if endpoints is not None:
+            must = wanted.get(endpoints, ("", False))[1] or (required and key == name)
+            wanted[endpoints] = (key, must)
+    started: list[azurite.AzuriteProcess] = []
+    try:
+        for endpoints, (key, must) in wanted.items():
+            ports = "/".join(map(str, endpoints.ports))
+            try:
+                process = azurite.ensure_running(
+                    app_dir / ".azurite", endpoints=endpoints, search_from=app_dir,
+                    why=f"{key} points at the emulator on {endpoints.host} ports {ports}",
+                )
+            except DevhostError as exc:
+                if must:
+                    raise
+                log.warning("%s; the app's calls to that storage will fail", exc)
+                continue
+            if process is not None:
+                log.info("started Azurite on ports %s for %s (data in %s)", ports, key, process.location)
+                started.append(process)
+    except BaseException:
+        for process in started:
+            process.stop()
+        raise
     return started
 
 
