@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import pytest
 
+from devhost.host import DevHost, unique_hub_name
+from devhost.server import app as server_app
 from devhost.server.json_body import MAX_DEPTH, JsonBodyError, depth_of, parse_json
 from devhost.store.base import RuntimeStatus
 from tests.devhost.e2e import WEBHOOK, start
@@ -126,3 +129,15 @@ async def test_a_client_that_disconnects_mid_body_is_an_info_line(devhost, caplo
     lines = [r for r in caplog.records if "disconnected" in r.getMessage()]
     assert lines and all(r.levelno == logging.INFO and r.exc_info is None for r in lines)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_body_over_the_size_limit_is_413_with_a_json_message(devhost_app_dir, monkeypatch):
+    monkeypatch.setattr(server_app, "MAX_BODY_BYTES", 1000)  # the limit, lowered so the test stays small
+    async with (
+        DevHost.start(devhost_app_dir, store="memory", hub_name=unique_hub_name()) as host,
+        aiohttp.ClientSession(host.url) as http,
+    ):
+        for path in (f"{WEBHOOK}/orchestrators/chain", "/api/async-echo"):
+            async with http.post(path, data=b"[" + b"1," * 1000 + b"1]") as response:
+                assert response.status == 413, path
+                assert "Message" in await response.json()
