@@ -124,8 +124,10 @@ def find_command(
 
     ``node_modules/.bin/azurite`` in ``search_from`` (the app) or a parent, in devhost's own
     checkout, ``azurite`` on ``PATH`` (``npm install -g azurite``), then ``npx --yes azurite``
-    (downloads it on first use).  ``None`` when there is no Node.js tool at all.
+    (downloads it on first use).  ``None`` without Node.js (``node`` on ``PATH``), which all need.
     """
+    if shutil.which("node", path=path) is None:
+        return None
     start = (search_from or Path.cwd()).resolve()
     for folder in (start, *start.parents, checkout or _CHECKOUT):
         candidate = folder / "node_modules" / ".bin" / "azurite"
@@ -139,7 +141,8 @@ def find_command(
 
 
 NOT_FOUND = (
-    "Azurite (the Azure Storage emulator, a Node.js tool) was not found, and {why}. Install Node.js 18+, "
+    "Azurite (the Azure Storage emulator, a Node.js tool) cannot run here (no `node` on PATH, or no "
+    "Azurite and no npx), and {why}. Install Node.js 18+, "
     "then either `npm install azurite` in your project, `npm install -g azurite`, or let devhost run it "
     "through `npx` (on PATH with Node.js). Or start Azurite yourself on ports {ports}, or point the "
     "setting at a storage account."

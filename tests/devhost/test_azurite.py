@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -16,6 +18,8 @@ from devhost import azurite
 from devhost.azurite import ACCOUNT_KEY, DEFAULT_ENDPOINTS, Endpoints, emulator_endpoints, find_command
 from devhost.errors import AzuriteError
 from devhost.host import DevHost, unique_hub_name
+
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = '''
 import azure.durable_functions as df
@@ -73,6 +77,10 @@ def test_azurite_is_found_in_the_app_then_on_path_then_through_npx(tmp_path):
     app, checkout, tools = tmp_path / "app", tmp_path / "checkout", tmp_path / "bin"
     app.mkdir()
     checkout.mkdir()
+    executable(app / "node_modules" / ".bin" / "azurite")
+    assert find_command(app, checkout=checkout, path=str(tools)) is None  # no node: nothing can run
+    (app / "node_modules" / ".bin" / "azurite").unlink()
+    executable(tools / "node")
     assert find_command(app, checkout=checkout, path=str(tools)) is None
     npx = executable(tools / "npx")
     assert find_command(app, checkout=checkout, path=str(tools)) == [str(npx), "--yes", "azurite"]
@@ -164,3 +172,19 @@ async def test_memory_store_starts_azurite_only_for_the_apps_own_emulator_settin
         assert (await run_greet(host))["runtimeStatus"] == "Completed"
     assert "for MyStorage" in caplog.text
     assert not azurite.is_listening(ports=tuple(ports))
+
+
+def test_devhost_start_without_node_says_what_to_do(tmp_path):
+    ports = free_ports()
+    app = write_app(tmp_path / "app", {"AzureWebJobsStorage": explicit(*ports)})
+    env = {**os.environ, "PATH": str(tmp_path / "no-tools")}
+    env.pop("AzureWebJobsStorage", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "devhost", "start", str(app), "--port", "0"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "devhost: error: Azurite" in done.stderr and "Traceback" not in done.stderr
+    where = "/".join(map(str, ports))
+    assert f"AzureWebJobsStorage points at the emulator on 127.0.0.1 ports {where}" in done.stderr
+    assert "npm install azurite" in done.stderr
