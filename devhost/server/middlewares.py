@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from ..errors import (
     DevhostError,
@@ -93,7 +94,25 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
+class QuietBadRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse (a 9 KB URL, a bad header) at ERROR with a traceback.
+
+    That is the client's mistake, already answered 400: make it one INFO line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, BadHttpMessage):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "unparsable HTTP request answered %s: %s", (exc.code, exc.message)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def setup_middlewares(app: web.Application, keys: HostKeys | None = None) -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, QuietBadRequests) for f in server_log.filters):
+        server_log.addFilter(QuietBadRequests())
     app.middlewares.append(error_middleware)
     if keys is not None:
         app.middlewares.append(key_middleware(keys))

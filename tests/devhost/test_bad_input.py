@@ -141,3 +141,12 @@ async def test_a_body_over_the_size_limit_is_413_with_a_json_message(devhost_app
             async with http.post(path, data=b"[" + b"1," * 1000 + b"1]") as response:
                 assert response.status == 413, path
                 assert "Message" in await response.json()
+
+
+async def test_an_unparsable_request_is_400_and_one_info_line(devhost, devhost_http, caplog):
+    caplog.set_level(logging.INFO)
+    async with devhost_http.post(f"{WEBHOOK}/instances/x/terminate", params={"reason": "r" * 9000}) as response:
+        assert response.status == 400
+    lines = [r for r in caplog.records if "unparsable" in r.getMessage()]
+    assert lines and all(r.levelno == logging.INFO and r.exc_info is None for r in lines)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
