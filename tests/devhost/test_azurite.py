@@ -3,9 +3,11 @@ to start Azurite, and on which ports; it finds Azurite in node_modules, on PATH 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -188,3 +190,23 @@ def test_devhost_start_without_node_says_what_to_do(tmp_path):
     where = "/".join(map(str, ports))
     assert f"AzureWebJobsStorage points at the emulator on 127.0.0.1 ports {where}" in done.stderr
     assert "npm install azurite" in done.stderr
+
+
+async def test_memory_store_only_warns_when_the_apps_own_emulator_cannot_run(tmp_path):
+    app = write_app(tmp_path / "app", {"MyStorage": explicit(*free_ports())})
+    env = {**os.environ, "PATH": str(tmp_path / "no-tools")}
+    env.pop("AzureWebJobsStorage", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "devhost", "start", str(app), "--store", "memory", "--port", "0",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        line = b""
+        while b"devhost is listening" not in line:
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line, "devhost exited before listening"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    assert "WARNING" in err.decode() and "MyStorage points at the emulator" in err.decode()
