@@ -32,7 +32,9 @@ def create_app(
     setup_middlewares(app, keys)
     code = keys.extension_key if keys is not None else None
     orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
-    client = TaskHubClient(store, clock, orchestrators)
+    client = TaskHubClient(
+        store, clock, orchestrators, accept_unregistered=settings.backend.accepts_unregistered_orchestrators
+    )
     app[TASK_HUB_CLIENT] = client
 
     def binding(request: web.Request, function: HttpFunction) -> str:
