@@ -26,6 +26,7 @@ from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
 from .store.memory import MemoryStore
+from .triggers.runtime import TriggerRuntime
 
 log = logging.getLogger("devhost")
 
@@ -46,6 +47,7 @@ class DevHost:
         dispatcher: Dispatcher,
         runner: web.AppRunner,
         url: str,
+        triggers: TriggerRuntime,
         keys: HostKeys | None = None,
     ) -> None:
         self.registry = registry
@@ -55,6 +57,7 @@ class DevHost:
         self.dispatcher = dispatcher
         self.runner = runner
         self.url = url
+        self.triggers = triggers
         self.keys = keys
 
     @property
@@ -108,7 +111,9 @@ class DevHost:
         runner: web.AppRunner | None = None
         task: asyncio.Task[None] | None = None
         the_store: TaskHubStore | None = None
+        triggers: TriggerRuntime | None = None
         try:
+            triggers = TriggerRuntime(registry, settings.hub_name, the_clock)
             emulators = _ensure_emulators(
                 app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
             )
@@ -121,7 +126,8 @@ class DevHost:
                 park_unregistered=settings.backend.accepts_unregistered_orchestrators,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock, keys)
+            dispatcher.schedules.append(triggers)
+            app = create_app(registry, settings, the_store, the_clock, triggers, keys)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -130,8 +136,11 @@ class DevHost:
             url = f"http://{host}:{bound}"
             environment.provide_address(host, bound)
             task = asyncio.ensure_future(dispatcher.run())
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, keys)
+            await triggers.start(url)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, triggers, keys)
         finally:
+            if triggers is not None:
+                await triggers.close()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -179,6 +188,7 @@ class DevHost:
         ):
             for function in table.values():
                 lines.append(f"        {function.name}: {kind}")
+        lines.extend(self.triggers.describe(self.url))
         for ignored in self.registry.ignored:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import importlib.machinery
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,28 @@ class HandleFunction:
     fn: Callable[[str], str]
 
 
+TRIGGER_KINDS = frozenset({"queueTrigger", "blobTrigger", "eventGridTrigger", "timerTrigger"})
+"""Non-HTTP triggers served by :mod:`devhost.triggers`."""
+BINDING_KINDS = frozenset({"queue", "blob", "durableClient"})
+"""Bindings devhost serves beside those triggers."""
+
+
+@dataclass(frozen=True)
+class TriggerFunction:
+    """A queue, blob, Event Grid or timer-triggered function with its bindings as in function.json."""
+
+    name: str
+    trigger: dict[str, Any]
+    bindings: tuple[dict[str, Any], ...]
+    fn: Callable[..., Any]
+    annotations: dict[str, Any]
+    wants_context: bool
+
+    @property
+    def kind(self) -> str:
+        return str(self.trigger["type"])
+
+
 @dataclass
 class FunctionRegistry:
     """Everything devhost serves for one app; durable names are keyed lower-case."""
@@ -68,6 +92,7 @@ class FunctionRegistry:
     orchestrators: dict[str, HandleFunction] = field(default_factory=dict)
     activities: dict[str, ActivityFunction] = field(default_factory=dict)
     entities: dict[str, HandleFunction] = field(default_factory=dict)
+    triggers: list[TriggerFunction] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
 
@@ -231,8 +256,29 @@ def _index(registry: FunctionRegistry, function: FunctionDefinition) -> None:
             fn=fn,
             wants_context=_has_context_param(fn) and "context" not in bound,
         ))
+    elif kind in TRIGGER_KINDS:
+        _add_trigger(registry, function)
     else:
         registry.ignored.append(f"{name} ({kind})")
+
+
+def _add_trigger(registry: FunctionRegistry, function: FunctionDefinition) -> None:
+    trigger = function.trigger
+    others = tuple(b for b in function.bindings if b is not trigger)
+    unserved = sorted({str(b.get("type")) for b in others} - BINDING_KINDS)
+    if unserved:
+        registry.ignored.append(f"{function.name} ({trigger['type']} with {', '.join(unserved)} bindings)")
+        return
+    try:
+        annotations = {k: p.annotation for k, p in inspect.signature(function.fn).parameters.items()}
+    except (TypeError, ValueError):
+        annotations = {}
+    with contextlib.suppress(Exception):  # string annotations (``from __future__ import annotations``)
+        annotations.update(typing.get_type_hints(inspect.unwrap(function.fn)))
+    bound = {str(b.get("name")) for b in function.bindings}
+    registry.triggers.append(TriggerFunction(
+        function.name, trigger, others, function.fn, annotations, "context" in annotations and "context" not in bound,
+    ))
 
 
 def _add(table: dict[str, Any], durable: str, entry: Any, kind: str, origin: str) -> None:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .. import worker
 from ..clock import Clock, VirtualClock
@@ -49,6 +49,15 @@ class DispatcherStats(EpisodeStats):
     parked: set[str] = field(default_factory=set)  # Pending instances no local orchestrator runs
 
 
+class Schedule(Protocol):
+    """Something else that fires on the clock (timer triggers): virtual time may skip to it."""
+
+    @property
+    def busy(self) -> bool: ...
+
+    def next_due(self) -> datetime | None: ...
+
+
 class Dispatcher:
     """Runs a task hub's work until cancelled (use :meth:`run` as a background task)."""
 
@@ -69,6 +78,7 @@ class Dispatcher:
         self._orchestrations = 0
         self._activities = 0
         self._wake = asyncio.Event()
+        self.schedules: list[Schedule] = []
 
     async def run(self) -> None:
         try:
@@ -215,6 +225,12 @@ class Dispatcher:
         if not isinstance(clock, VirtualClock) or not clock.auto_time_skipping:
             return False
         due = await self.store.next_visible_time()
+        for schedule in self.schedules:
+            if schedule.busy:
+                return False
+            fires = schedule.next_due()
+            if fires is not None and (due is None or fires < due):
+                due = fires
         if due is None or due <= clock.now():
             return False
         clock.skip_to(due)
