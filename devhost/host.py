@@ -16,6 +16,7 @@ from aiohttp import web
 
 from . import azurite
 from .clock import Clock, SystemClock, VirtualClock
+from .dashboard.state import DASHBOARD, DASHBOARD_PATH
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .errors import DevhostError
@@ -27,6 +28,7 @@ from .store.memory import MemoryStore
 log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
+DASHBOARD_MODES = ("on", "read-only", "off")
 
 
 class DevHost:
@@ -55,6 +57,12 @@ class DevHost:
         return self.store.hub_name
 
     @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard is served (``None`` when it is off)."""
+        mounted = self.runner.app.get(DASHBOARD)
+        return None if mounted is None else f"{self.url}{DASHBOARD_PATH}/"
+
+    @property
     def client(self) -> Any:
         """The host's :class:`~devhost.client.TaskHubClient`."""
         from .server.app import TASK_HUB_CLIENT
@@ -72,10 +80,13 @@ class DevHost:
         host: str = "127.0.0.1",
         port: int = 0,
         hub_name: str | None = None,
+        dashboard: str = "on",
     ) -> AsyncIterator[DevHost]:
         """Load the app, open the task hub, serve HTTP and dispatch work until the block exits."""
         from .server.app import create_app
 
+        if dashboard not in DASHBOARD_MODES:
+            raise DevhostError(f"unknown dashboard mode '{dashboard}': use one of {', '.join(DASHBOARD_MODES)}")
         app_dir = Path(app_dir).resolve()
         load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
@@ -96,7 +107,7 @@ class DevHost:
                 max_orchestrations=settings.max_concurrent_orchestrations,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock)
+            app = create_app(registry, settings, the_store, the_clock, dashboard=dashboard)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -155,6 +166,9 @@ class DevHost:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
         lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        if self.dashboard_url:
+            mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
+            lines.append(f"Dashboard: {self.dashboard_url}{mode}")
         return "\n".join(lines)
 
 
