@@ -26,11 +26,12 @@ class HistoryRow:
     event_type: str
     name: str
     task_id: int | None
-    timestamp: str
+    timestamp: str  # ISO, as stored
     scheduled: str
     duration: str
     result: str
     failure: str
+    failure_details: str
     replay_marker: bool  # OrchestratorStarted / OrchestratorCompleted
     instance_id: str | None = None  # a sub-orchestration's
 
@@ -60,6 +61,7 @@ def history_rows(history: list[HistoryEvent]) -> list[HistoryRow]:
             duration=duration,
             result=_result(kind, event),
             failure=_failure(kind, event),
+            failure_details=str(event.get("Details") or "") if kind in _FAILURES else "",
             replay_marker=kind in (EventType.OrchestratorStarted, EventType.OrchestratorCompleted),
             instance_id=source.get("InstanceId") if source.get("EventType") == EventType.SubOrchestrationInstanceCreated
             else None,
@@ -92,6 +94,5 @@ def _result(kind: EventType, event: HistoryEvent) -> str:
 
 def _failure(kind: EventType, event: HistoryEvent) -> str:
     if kind in _FAILURES or (kind == EventType.ExecutionCompleted and event.get("OrchestrationStatus") == 3):
-        parts = [str(event.get(k)) for k in ("Reason", "Result", "Details") if event.get(k)]
-        return "\n".join(parts)
+        return str(event.get("Reason") or event.get("Result") or "failed")
     return ""

@@ -15,6 +15,11 @@ from .state import DASHBOARD, DASHBOARD_PATH, TEMPLATES, Dashboard
 from .views import entities_page, instance_page, instances_page, mermaid_script
 
 
+def clock_time(timestamp: str) -> str:
+    """``2026-01-01T12:00:30.1234560Z`` -> ``12:00:30.123`` (the full value is in the title)."""
+    return timestamp[11:23] if len(timestamp) >= 23 else timestamp[11:19]
+
+
 async def _to_index(request: web.Request) -> web.Response:
     raise web.HTTPFound(DASHBOARD_PATH + "/")
 
@@ -25,6 +30,7 @@ def setup_dashboard(app: web.Application, client: TaskHubClient, *, app_dir: Pat
     aiohttp_jinja2.setup(
         app, app_key=TEMPLATES, loader=jinja2.PackageLoader(__package__, "templates"),
         autoescape=jinja2.select_autoescape(default=True), undefined=jinja2.StrictUndefined,
+        filters={"clock": clock_time},
     )
     app.router.add_routes([
         web.get(DASHBOARD_PATH, _to_index),

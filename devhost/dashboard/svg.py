@@ -48,9 +48,10 @@ def _axis(timeline: Timeline, plot: float, height: int) -> list[str]:
     for index in range(ticks):
         offset = index * step
         x = LABEL_WIDTH + (offset / span * plot if span > 0 else 0)
+        anchor = ' text-anchor="end"' if x > LABEL_WIDTH + plot - 50 else ""
         parts.append(
             f'<g class="tick"><line x1="{x:.1f}" y1="{AXIS - 8}" x2="{x:.1f}" y2="{height}" />'
-            f'<text x="{x + 2:.1f}" y="{AXIS - 10}">+{duration_text(offset)}</text></g>'
+            f'<text x="{x + 2:.1f}" y="{AXIS - 10}"{anchor}>+{duration_text(offset)}</text></g>'
         )
     return parts
 
@@ -80,6 +81,8 @@ def _bar(timeline: Timeline, bar: Bar, row: int, plot: float, base_path: str) ->
 
 def duration_text(seconds: float) -> str:
     """``850ms``, ``12s``, ``3m05s``, ``2h10m``, ``3d4h``."""
+    if seconds <= 0:
+        return "0s"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 60:

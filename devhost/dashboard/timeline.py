@@ -80,7 +80,8 @@ def build_timeline(history: list[HistoryEvent], now: datetime, *, running: bool)
             bars.append(_task_bar(origin_kind, origin, began, moment, _DONE[kind], _failure(event)))
         elif kind == EventType.TimerFired and event.get("TimerId") in opened:
             _, origin, began = opened.pop(event["TimerId"])
-            bars.append(Bar("timer", _timer_label(origin), began, moment, "fired", origin.get("EventId")))
+            fired = parse_timestamp(event["FireAt"]) if event.get("FireAt") else moment  # not when queued
+            bars.append(Bar("timer", _timer_label(origin), began, max(began, fired), "fired", origin.get("EventId")))
         elif kind == EventType.EventRaised:
             name = str(event.get("Name") or "")
             if name in entity_calls:

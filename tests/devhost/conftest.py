@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.devhost.browser import browser, chromium_driver, screenshot_dir  # noqa: F401 (dashboard tests)
 from tests.devhost.store_kit import durable, store, stores  # noqa: F401 (store fixtures for the store tests)
 
 PATTERNS_APP = Path(__file__).parent / "apps" / "patterns"

@@ -11,7 +11,9 @@ import azure.functions as func
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 ATTEMPTS: dict[str, int] = {}
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=30_000, max_number_of_attempts=4)
-GRAPH = "graph LR\n  start([start]) --> work[fan out: {count} items]\n  work --> total[[sum]]\n  total --> done([{state}])"
+GRAPH = (
+    "graph LR\n  start([start]) --> work[fan out: {count} items]\n  work --> total[[sum]]\n  total --> done([{state}])"
+)
 
 
 @app.activity_trigger(input_name="item")
@@ -35,10 +37,9 @@ def fan_out(context: df.DurableOrchestrationContext):
     job = context.get_input() or {}
     count, slow = job.get("count", 6), job.get("slow", {})
     context.set_custom_status({"stage": "fan-out", "graph": GRAPH.format(count=count, state="running")})
+    run = job.get("run") or context.instance_id  # whose attempts ``work`` counts
     tasks = [
-        context.call_activity_with_retry(
-            "work", RETRY, {"run": context.instance_id, "n": n, "fails": slow.get(str(n), 0)}
-        )
+        context.call_activity_with_retry("work", RETRY, {"run": run, "n": n, "fails": slow.get(str(n), 0)})
         for n in range(count)
     ]
     values = yield context.task_all(tasks)
