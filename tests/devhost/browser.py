@@ -71,7 +71,7 @@ class Browser:
 
     def text_now(self, css: str) -> str:
         """The rendered text of the first match, read in one step (auto-refresh swaps nodes)."""
-        script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';"
+        script = "const e = document.querySelector(arguments[0]); return e ? (e.innerText ?? e.textContent) : '';"
         return str(self.driver.execute_script(script, css)).strip()
 
     async def text(self, css: str) -> str:

@@ -111,6 +111,7 @@ async def test_buttons_suspend_resume_raise_an_event_and_purge_after_confirming(
     await _scenario(devhost, devhost_http)
     await browser.open(devhost.dashboard_url + "instances/waiting")
     assert await browser.all("svg.timeline g.bar.kind-event.outcome-waiting")
+    await browser.until(lambda: "waiting" in browser.text_now("#graph-picture svg"), "the graph, drawn")
     await browser.screenshot("waiting")
 
     await browser.click("button[data-action='suspend']")
@@ -137,6 +138,7 @@ async def test_buttons_suspend_resume_raise_an_event_and_purge_after_confirming(
     await browser.until(lambda: browser.text_now("#runtime-status") == "Completed",
                         "the page to refresh to Completed")
     assert '"by": "ann"' in await browser.text("#output")
+    await browser.until(lambda: "approved" in browser.text_now("#graph-picture svg"), "the graph, redrawn live")
     assert await browser.all("svg.timeline g.bar.kind-event.outcome-received")
 
     await browser.click("button[data-action='purge']")

@@ -101,5 +101,8 @@ document.addEventListener("DOMContentLoaded", () => {
   toggle.checked = refreshOn();
   toggle.addEventListener("change", () => localStorage.setItem("devhost.autoRefresh", toggle.checked ? "on" : "off"));
   drawGraph();
-  setInterval(() => { if (refreshOn()) refresh().catch(() => {}); }, REFRESH_MS);
+  // A finished instance no longer changes: its page stops polling (the list pages keep on).
+  setInterval(() => {
+    if (refreshOn() && !document.querySelector("[data-final]")) refresh().catch(() => {});
+  }, REFRESH_MS);
 });

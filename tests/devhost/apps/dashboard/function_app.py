@@ -63,9 +63,9 @@ def broken(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def approval(context: df.DurableOrchestrationContext):
-    context.set_custom_status({"stage": "waiting for Approve"})
+    context.set_custom_status({"stage": "waiting for Approve", "graph": "graph LR\n  ask[asked] --> wait{{waiting}}"})
     approved = yield context.wait_for_external_event("Approve")
-    context.set_custom_status({"stage": "approved"})
+    context.set_custom_status({"stage": "approved", "graph": "graph LR\n  ask[asked] --> ok[approved]"})
     return {"approved": approved}
 
 
