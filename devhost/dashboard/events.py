@@ -49,7 +49,8 @@ def history_rows(history: list[HistoryEvent]) -> list[HistoryRow]:
         scheduled = ""
         if origin is not None:
             scheduled = str(origin.get("Timestamp", ""))
-            seconds = (parse_timestamp(event["Timestamp"]) - parse_timestamp(scheduled)).total_seconds()
+            ended = event.get("FireAt") if kind == EventType.TimerFired else None  # not when it was queued
+            seconds = (parse_timestamp(ended or event["Timestamp"]) - parse_timestamp(scheduled)).total_seconds()
             duration = duration_text(seconds)
         rows.append(HistoryRow(
             position=position,
@@ -61,7 +62,7 @@ def history_rows(history: list[HistoryEvent]) -> list[HistoryRow]:
             duration=duration,
             result=_result(kind, event),
             failure=_failure(kind, event),
-            failure_details=str(event.get("Details") or "") if kind in _FAILURES else "",
+            failure_details=_failure_details(kind, event),
             replay_marker=kind in (EventType.OrchestratorStarted, EventType.OrchestratorCompleted),
             instance_id=source.get("InstanceId") if source.get("EventType") == EventType.SubOrchestrationInstanceCreated
             else None,
@@ -94,5 +95,14 @@ def _result(kind: EventType, event: HistoryEvent) -> str:
 
 def _failure(kind: EventType, event: HistoryEvent) -> str:
     if kind in _FAILURES or (kind == EventType.ExecutionCompleted and event.get("OrchestrationStatus") == 3):
-        return str(event.get("Reason") or event.get("Result") or "failed")
+        return str(event.get("Reason") or event.get("Result") or "failed").strip().partition("\n")[0]
+    return ""
+
+
+def _failure_details(kind: EventType, event: HistoryEvent) -> str:
+    """What follows the failure's first line: the activity's ``Details``, or the rest of the text."""
+    if kind in _FAILURES and event.get("Details"):
+        return str(event["Details"])
+    if kind in _FAILURES or (kind == EventType.ExecutionCompleted and event.get("OrchestrationStatus") == 3):
+        return str(event.get("Reason") or event.get("Result") or "").strip().partition("\n")[2].strip()
     return ""

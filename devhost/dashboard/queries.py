@@ -115,3 +115,17 @@ def graph_of(text: str | None) -> str | None:
         return None
     graph = value.get("graph") if isinstance(value, dict) else None
     return graph if isinstance(graph, str) and graph.strip() else None
+
+
+def failure_parts(text: str | None) -> tuple[str, str]:
+    """A failed instance's output as (first line, the rest): the message, then the details."""
+    if not text:
+        return "", ""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if not isinstance(value, str):
+        return pretty(text), ""
+    first, _, rest = value.strip().partition("\n")
+    return first.strip(), rest.strip()

@@ -48,7 +48,7 @@ async def test_instances_table_lists_each_instance_and_filters_by_status(devhost
     rows = await browser.until_css("tr.instance-row", "three instance rows", count=4)  # fan, fan-check, ...
     ids = {await browser.call(row.get_attribute, "data-instance-id") for row in rows}
     assert ids == {"fan", "fan-check", "broken", "waiting"}
-    assert await browser.all("tr.status-Failed") and await browser.all("tr.status-Running")
+    assert await browser.all("tr.row-Failed") and await browser.all("tr.row-Running")
     assert "waiting for Approve" in await browser.text("tr[data-instance-id='waiting'] td.summary")
     await browser.screenshot("instances")
 
