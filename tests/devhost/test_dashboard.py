@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -204,3 +206,26 @@ def test_cli_dashboard_flags():
     assert parser.parse_args(["start", "--dashboard", "read-only"]).dashboard == "read-only"
     with pytest.raises(SystemExit):
         parser.parse_args(["start", "--no-dashboard", "--dashboard", "read-only"])
+
+
+async def test_instances_page_through_the_store_and_filter_by_creation_time(devhost, devhost_http):
+    for n in range(25):
+        await devhost.client.start("check", f"p{n:02d}")
+    for n in range(25):
+        await devhost.wait_for_instance(f"p{n:02d}")
+    seen: list[str] = []
+    url = "/_devhost/?top=20&status=Completed"
+    for expected in (20, 5):
+        async with devhost_http.get(url) as response:
+            page = await response.text()
+        rows = re.findall(r'data-instance-id="([^"]+)"', page)
+        assert len(rows) == expected
+        seen.extend(rows)
+        found = re.search(r'href="([^"]+)" id="next-page"', page)
+        url = html.unescape(found.group(1)) if found else ""
+    assert url == "" and 'id="first-page"' in page
+    assert sorted(seen) == [f"p{n:02d}" for n in range(25)]
+    async with devhost_http.get("/_devhost/?to=2025-12-31T00:00") as response:
+        assert "No orchestration instances match." in await response.text()  # the virtual clock starts in 2026
+    async with devhost_http.get("/_devhost/?from=2025-12-31T00:00&top=100") as response:
+        assert len(re.findall(r'data-instance-id="', await response.text())) == 25
