@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..client import TaskHubClient
 from ..errors import DevhostError
 from ..server.middlewares import status_for
 from .state import DASHBOARD
@@ -56,7 +57,7 @@ async def act(request: web.Request) -> web.Response:
         return _error(str(exc) or type(exc).__name__, status if status < 500 else 503)
 
 
-async def _run(client: Any, action: str, instance_id: str, body: dict[str, Any]) -> web.Response:
+async def _run(client: TaskHubClient, action: str, instance_id: str, body: dict[str, Any]) -> web.Response:
     reason = body.get("reason") or "from the devhost dashboard"
     if not isinstance(reason, str):
         raise ValueError("reason must be a string")
@@ -68,7 +69,6 @@ async def _run(client: Any, action: str, instance_id: str, body: dict[str, Any])
         await getattr(client, action)(instance_id, reason)
         return web.json_response({"message": f"{action} requested"}, status=202)
     if action == "restart":
-        await client.get(instance_id)
         new_id = await client.restart(instance_id, new_instance_id=True)
         return web.json_response({"message": "restarted", "instanceId": new_id}, status=202)
     if action == "purge":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from multidict import MultiMapping
 
 from ..client import TaskHubClient, parse_time
 from ..store.base import InstanceQuery, OrchestrationInstance, RuntimeStatus
@@ -26,7 +27,7 @@ class InstanceFilter:
     token: str | None = None
 
     @classmethod
-    def parse(cls, query: Any) -> InstanceFilter:
+    def parse(cls, query: MultiMapping[str]) -> InstanceFilter:
         by_name = {s.value.lower(): s for s in RuntimeStatus}
         names = [n for value in query.getall("status", []) for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n.strip().lower() not in by_name]

@@ -99,7 +99,7 @@ class Browser:
 
         return await self.until(lambda: _try(answer), "a confirm dialog")
 
-    async def until(self, probe: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    async def until(self, probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
         """Poll ``probe`` (run in a thread) until it returns something truthy."""
         deadline = time.monotonic() + timeout
         while True:

@@ -37,9 +37,9 @@ async def _scenario(devhost, devhost_http) -> None:
     await _start(devhost_http, "fan_out", "fan", {**FAN_OUT, "run": uuid.uuid4().hex})
     await _start(devhost_http, "broken", "broken")
     await _start(devhost_http, "approval", "waiting")
-    await devhost.wait_for_instance("fan")
-    await devhost.wait_for_instance("broken")
-    await devhost.wait_for_instance("waiting", until=RUNNING)
+    await devhost.wait_for_instance("fan", timeout=120)  # CI machines are shared and slow
+    await devhost.wait_for_instance("broken", timeout=120)
+    await devhost.wait_for_instance("waiting", timeout=120, until=RUNNING)
 
 
 async def test_instances_table_lists_each_instance_and_filters_by_status(devhost, devhost_http, browser: Browser):
@@ -134,7 +134,7 @@ async def test_buttons_suspend_resume_raise_an_event_and_purge_after_confirming(
     await browser.type("form.raise-event textarea[name='data']", '{"by": "ann"}')
     await browser.click("form.raise-event button[type='submit']")
     await browser.answer_confirm()
-    await devhost.wait_for_instance("waiting")
+    await devhost.wait_for_instance("waiting", timeout=120)
     await browser.until(lambda: browser.text_now("#runtime-status") == "Completed",
                         "the page to refresh to Completed")
     assert '"by": "ann"' in await browser.text("#output")
@@ -149,11 +149,11 @@ async def test_buttons_suspend_resume_raise_an_event_and_purge_after_confirming(
 
 async def test_terminate_button_ends_a_waiting_instance(devhost, devhost_http, browser: Browser):
     await _start(devhost_http, "approval", "doomed")
-    await devhost.wait_for_instance("doomed", until=RUNNING)
+    await devhost.wait_for_instance("doomed", timeout=120, until=RUNNING)
     await browser.open(devhost.dashboard_url + "instances/doomed")
     await browser.click("button[data-action='terminate']")
     assert "Terminate" in await browser.answer_confirm()
-    done = await devhost.wait_for_instance("doomed")
+    done = await devhost.wait_for_instance("doomed", timeout=120)
     assert done["runtimeStatus"] == "Terminated"
     await browser.until(lambda: browser.text_now("#runtime-status") == "Terminated",
                         "the page to show Terminated")
