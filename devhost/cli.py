@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import discovery
 from .errors import DevhostError
 from .host import STORES, DevHost
 
@@ -45,7 +46,7 @@ def configure_logging(fmt: str, verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m devhost", description="Local host for Durable Functions apps.")
+    parser = argparse.ArgumentParser(prog="devhost", description="Local host for Durable Functions apps.")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="serve an app's functions and run its orchestrations")
     start.add_argument("app_dir", nargs="?", default=".", help="folder with function_app.py (default: .)")
@@ -74,9 +75,13 @@ async def serve(args: argparse.Namespace) -> None:
         dashboard=args.dashboard,
     ) as host:
         print(host.describe(), flush=True)
-        print(f"devhost is listening on {host.url} (Ctrl+C to stop)", flush=True)
-        await stop.wait()
-        print("devhost: shutting down", flush=True)
+        endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)
+        try:
+            print(f"devhost is listening on {host.url} (Ctrl+C to stop); URL saved in {endpoint}", flush=True)
+            await stop.wait()
+            print("devhost: shutting down", flush=True)
+        finally:
+            discovery.remove(endpoint)
 
 
 def main(argv: list[str] | None = None) -> int:
