@@ -70,6 +70,13 @@ class BatonClient:
                 raise ApiError(response.status, str(message) or response.reason or "error")
             return body
 
+    async def graph(self, instance_id: str) -> str:
+        """The instance's mermaid graph with node states."""
+        return str(await self._call("GET", f"/api/workflows/{instance_id}/graph"))
+
+    async def definitions(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/definitions")
+
     async def start(self, workflow: str, request: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", f"/api/workflows/{workflow}", json=request)
 

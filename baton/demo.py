@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .cli import EXIT_USAGE, run_workflow
+from .commands import EXIT_USAGE, run_workflow
 from .launch import free_port, start_devhost, stop, wait_until_ready
 
 

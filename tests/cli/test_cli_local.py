@@ -45,7 +45,7 @@ def test_json_that_is_not_an_object_and_json_on_stdin_are_refused(tmp_path: Path
 
 
 def test_text_files_are_sent_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from baton.cli import read_request
+    from baton.commands import read_request
 
     notes = tmp_path / "notes.txt"
     notes.write_text("[draft] {not json} Sales rose.", encoding="utf-8")
