@@ -6,17 +6,18 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
 2. one table transaction: the new history rows + the sentinel, ``If-Match`` the ETag read
    when the instance was loaded.  This is the commit point; a mismatch means another host
    committed meanwhile and the work item is lost (nothing of it is applied);
-3. the ``Instances`` row (from the snapshot in the sentinel);
-4. the outbox: child instance rows, then messages and work items (ids are deterministic, and
-   a receiver drops ids it already holds or consumed);
-5. deletion of the consumed queue messages.
+3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
+   the snapshot in the sentinel); the outbox (child instance rows, then their start
+   messages; messages and work items; ids are deterministic, and a receiver drops ids it
+   already holds or consumed); the deletion of the consumed queue messages (recorded in the
+   sentinel, so a copy that comes back is dropped).
 
 A host that dies after 2 leaves a sentinel with ``IsCheckpointComplete = false``: the next
 owner of the partition finds it (scan on acquiring the partition, or when loading the
 instance), writes the row again and resends the outbox, but no work item that left a trace
 (:mod:`.recovery`; it waits until the dead host's locks have run out, to see them all).
-Messages that come back from step 5 are recognised by the sentinel's consumed-message record
-and deleted unseen.  Once steps 3-5 are done, the checkpoint is marked complete lazily
+Messages that come back after step 3 are recognised by the sentinel's consumed-message record
+and deleted unseen.  Once step 3 is done, the checkpoint is marked complete lazily
 (superseded for free if another episode commits first).
 """
 
@@ -27,7 +28,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -106,6 +107,7 @@ class Orchestrations:
             state = await self.state(instance_id)
         if state.needs_recovery:
             return None  # its last checkpoint waits for the partition's horizon (.recovery)
+        state.adopt_start(b.message for b in entries)
         duplicates = [
             b for b in entries
             if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
@@ -155,12 +157,14 @@ class Orchestrations:
             await self._checkpoint(state, prepared)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
-            await self._write_row(state, prepared.row)
-            await self._send(prepared.outbox, prepared.originals)
+            await _all(  # independent once the checkpoint is durable: one round trip of latency
+                self._write_row(state, prepared.row),
+                self._send(prepared.outbox, prepared.originals),
+                self._delete(instance_id, list(commit.consumed)),
+            )
             state.needs_recovery = False
             if prepared.outbox:
                 state.mark_due = time.monotonic() + self.hub.options.checkpoint_mark_delay
-            await self._delete(instance_id, list(commit.consumed))
             if state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox:
                 self.cache.pop(instance_id, None)  # done: read it again if anything still comes
         except StoreError as exc:
@@ -206,12 +210,26 @@ class Orchestrations:
             else:
                 etag = await self.hub.instances.insert(state.instance_id, columns)
         except RowConflict:
-            log.warning("instance %s was started again or purged meanwhile; its row was left alone",
-                        state.instance_id)
-            self.cache.pop(state.instance_id, None)
+            etag = await self._row_behind(state.instance_id, columns)
+            if etag is None:
+                log.warning("instance %s was started again or purged meanwhile; its row was left alone",
+                            state.instance_id)
+                self.cache.pop(state.instance_id, None)
+                return
+            state.row_etag = etag
+            await self._write_row(state, columns)
             return
         state.row_etag, state.row_columns = etag, dict(columns)
         state.row_checkpoint = int(columns.get("Checkpoint") or 0)
+
+    async def _row_behind(self, instance_id: str, columns: dict) -> str | None:  # type: ignore[type-arg]
+        """The ETag of the stored row if it is an older checkpoint of the same execution (the
+        Pending row a starting client wrote after its start message), else ``None``."""
+        found = await self.hub.instances.get(instance_id)
+        if found is None or found[0].get("ExecutionId") != columns.get("ExecutionId"):
+            return None
+        behind = int(found[0].get("Checkpoint") or 0) < int(columns.get("Checkpoint") or 0)
+        return found[1] if behind else None
 
     async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None:
         sends = list(outbox.sends)
@@ -344,6 +362,14 @@ class Orchestrations:
             self.inbox.unlock_all(instance_id)
             if self.inbox.messages(instance_id):
                 self.hub.work.set()
+
+
+async def _all(*steps: Awaitable[object]) -> None:
+    """Run ``steps`` concurrently; wait for every one, then raise the first failure."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _restarted_elsewhere(state: InstanceState, entries: list[Buffered]) -> bool:
