@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import statistics
 import time
 import uuid
@@ -35,10 +36,11 @@ TEXT = (
 
 
 def base_env(log_dir: Path) -> dict[str, str]:
-    """Offline agents, Azurite for the app's blobs, containers of this run only, cache off."""
+    """Offline agents, ``AzureWebJobsStorage`` (default Azurite) for the task hub and the app's
+    blobs, containers of this run only, result cache off."""
     suffix = uuid.uuid4().hex[:8]
     return {
-        "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        "AzureWebJobsStorage": os.environ.get("AzureWebJobsStorage") or "UseDevelopmentStorage=true",
         "BATON_LLM_BACKEND": "offline",
         "BATON_CACHE": "off",
         "BATON_CACHE_CONTAINER": f"bench-cache-{suffix}",

@@ -37,7 +37,7 @@ from azure.storage.queue import QueueMessage
 
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
-from ..base import EpisodeCommit, OrchestrationWorkItem
+from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
 from . import envelopes
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
@@ -241,8 +241,8 @@ class Orchestrations:
     async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
         """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
         try:
-            await self.hub.instances.insert(child_id, columns)
-            self.cache.pop(child_id, None)
+            etag = await self.hub.instances.insert(child_id, columns)
+            self.seed(child_id, etag, columns)
             return True
         except RowConflict:
             found = await self.hub.instances.get(child_id)
@@ -340,6 +340,31 @@ class Orchestrations:
             self.cache.pop(instance_id, None)
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
 
+    def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None) -> None:  # type: ignore[type-arg]
+        """Cache an instance this host just created, with no history and the row it wrote (if
+        any), so its first episode reads nothing.  Should the guess be stale, the commit's
+        condition on the sentinel fails and the instance is read again."""
+        partition = self.hub.names.partition(instance_id)
+        if instance_id in self.locks or not self.holds(partition):
+            return
+        self.cache.pop(instance_id, None)
+        state = InstanceState(instance_id, partition, None, row_etag=row_etag)
+        if row is not None:
+            state.row_columns, state.row_checkpoint = dict(row), int(row.get("Checkpoint") or 0)
+        self.cache[instance_id] = state
+        self._evict()
+
+    def row_written(self, instance: OrchestrationInstance, row_etag: str) -> None:
+        """A starting client wrote the Pending row of a seeded instance: keep it and its ETag."""
+        state = self.cache.get(instance.instance_id)
+        if (state is None or instance.instance_id in self.locks or state.row_etag is not None
+                or state.sentinel is not None):
+            return  # unknown here, or an episode is committing (it reconciles the row itself)
+        if state.instance is None:
+            state.instance = replace(instance)
+        if state.instance.execution_id == instance.execution_id:
+            state.row_etag, state.row_checkpoint = row_etag, 0
+
     def _evict(self) -> None:
         """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""
         excess = len(self.cache) - self.hub.options.max_cached_instances
@@ -375,7 +400,9 @@ async def _all(*steps: Awaitable[object]) -> None:
 def _restarted_elsewhere(state: InstanceState, entries: list[Buffered]) -> bool:
     """An ``ExecutionStarted`` for another execution than the cached one: the id was started
     again (possibly by another host), so the cached state may be stale."""
-    current = state.instance.execution_id if state.instance else None
+    if state.instance is None:
+        return False  # nothing known to be stale: a start is adopted (seeded, or no row yet)
+    current = state.instance.execution_id
     return any(
         b.message.event.get("EventType") == EventType.ExecutionStarted and b.message.execution_id != current
         for b in entries

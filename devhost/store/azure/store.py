@@ -186,11 +186,14 @@ class AzureStore:
         scratch = InstanceState(instance_id, self.names.partition(instance_id), None)
         columns, _ = await asyncio.gather(row_columns(self.hub, scratch, row, 0),
                                           self.orchestrations.forget_instance(instance_id))
+        if found is None:
+            self.orchestrations.seed(instance_id)  # nothing stored: its first episode reads nothing
         await self.send_messages([start])
         for _attempt in range(3):
             try:
                 if found is None:
-                    await instances.insert(instance_id, columns)
+                    etag = await instances.insert(instance_id, columns)
+                    self.orchestrations.row_written(row, etag)
                 else:
                     await instances.replace(instance_id, columns, found[1])
                 return
