@@ -82,18 +82,28 @@ class AppHost:
                     await process.wait()
             log_file.close()
 
+    async def start_workflow(self, workflow: str, body: dict[str, Any]) -> str:
+        """``POST /api/workflows/{workflow}``; the instance id."""
+        async with self.http.post(f"/api/workflows/{workflow}", json=body) as response:
+            if response.status != 202:
+                raise RuntimeError(f"POST {workflow}: {response.status} {await response.text()}")
+            return str((await response.json())["id"])
+
+    async def status(self, instance_id: str) -> dict[str, Any]:
+        """``GET /api/workflows/{id}``."""
+        async with self.http.get(f"/api/workflows/{instance_id}") as response:
+            if response.status != 200:
+                raise RuntimeError(f"GET {instance_id}: {response.status} {await response.text()}")
+            return dict(await response.json())
+
     async def run_workflow(self, workflow: str, body: dict[str, Any], poll: float = 0.01) -> tuple[float, dict]:
         """Seconds from the POST to a terminal status seen by the client, and that status.
         ``approval`` is approved as soon as its progress says it waits for the decision."""
         started = time.perf_counter()
-        async with self.http.post(f"/api/workflows/{workflow}", json=body) as response:
-            if response.status != 202:
-                raise RuntimeError(f"POST {workflow}: {response.status} {await response.text()}")
-            instance_id = (await response.json())["id"]
+        instance_id = await self.start_workflow(workflow, body)
         approved = False
         while True:
-            async with self.http.get(f"/api/workflows/{instance_id}") as response:
-                status = await response.json()
+            status = await self.status(instance_id)
             if status.get("runtimeStatus") in TERMINAL:
                 return time.perf_counter() - started, status
             stage = (status.get("progress") or {}).get("stage")

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ APP = ROOT / "bench" / "app"
 
 async def run_devhost(store: str, chain_steps: int, fan_count: int, rounds: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"chain": [], "fan_out": [], "fan_out_replays": [], "chain_replays": [],
-                                   "chain_round_trips": [], "fan_out_round_trips": []}
+                                   "chain_round_trips": [], "fan_out_round_trips": [], "storage_ms": []}
     async with DevHost.start(APP, store=store, clock="system", hub_name=unique_hub_name("bench")) as host:
         stats = host.dispatcher.stats
         for name, arg in (("chain", chain_steps), ("fan_out", fan_count)):
@@ -49,6 +50,7 @@ async def run_devhost(store: str, chain_steps: int, fan_count: int, rounds: int)
                     raise RuntimeError(f"devhost {name} failed: {instance}")
                 if i:
                     out[name].append(elapsed)
+                    out["storage_ms"].append(await _storage_latency(host.store))
                     out[f"{name}_replays"].append(stats.replays - replays_before)
                     reads = polls if hasattr(host.store, "calls") else 0  # only Azure Storage counts requests
                     out[f"{name}_round_trips"].append(_round_trips(host.store) - trips_before - reads)
@@ -66,6 +68,19 @@ async def _wait(host: DevHost, instance_id: str) -> tuple[object, int]:
         if instance is not None and instance.runtime_status.is_terminal:
             return instance, polls
         await asyncio.sleep(interval)
+
+
+async def _storage_latency(store: object, samples: int = 20) -> float:
+    """Median ms of one instance-row read right now (0 for memory): what a round trip costs."""
+    hub = getattr(store, "hub", None)
+    if hub is None:
+        return 0.0
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await hub.instances.get("bench-latency-probe")
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)[samples // 2]
 
 
 def _round_trips(store: object) -> int:
@@ -91,6 +106,7 @@ def main() -> None:
     handler = logging.FileHandler(log_file, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("azure").setLevel(logging.WARNING)  # a line per storage request otherwise
     stores = args.store or ["memory"]
     print(f"benchmarks running (logs in {args.log_dir}) ...", flush=True)
     peer = run_peer(args.chain, args.fan_out, args.rounds, logging.getLogger("bench.peer"))
@@ -125,6 +141,10 @@ def engine_report(args: argparse.Namespace, peer: dict[str, list[float]],
         trips = min(result["chain_round_trips"]) / args.chain
         lines.append(f"  devhost ({store:8})         {ms:8.2f}   ratio peer/devhost {peer_chain / ms:5.2f}x"
                      f"   replays {max(result['chain_replays'])}   storage round trips per step {trips:.2f}")
+    for store, result in rows:
+        if max(result["storage_ms"]) > 0:
+            lines.append(f"  ({store}: one storage round trip took {statistics.median(result['storage_ms']):.1f} ms"
+                         " (median table read) during this run)")
     lines += [f"\nfan-out/fan-in of {args.fan_out} (best of {args.rounds}), seconds total:",
               f"  durabletask InMemoryBackend  {peer_fan:8.3f}"]
     for store, result in rows:

@@ -58,6 +58,15 @@ _RUNNING_STATES = frozenset(
 )
 
 
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NETRC")
+
+
+def _proxy_configured() -> bool:
+    """Whether the environment configures a proxy (or netrc) for the storage clients.  When it
+    does not, the clients skip aiohttp's ``trust_env`` look-ups, two thread hops per request."""
+    return any(os.environ.get(name) or os.environ.get(name.lower()) for name in _PROXY_VARIABLES)
+
+
 class AzureStore:
     """A task hub in one storage account; safe for one event loop.  Use :meth:`from_setting`.
 
@@ -74,9 +83,10 @@ class AzureStore:
         self.options = options or AzureStoreOptions.from_env()
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.calls = StorageCalls()
-        self._tables = TableServiceClient.from_connection_string(connection_string)
-        self._queues = QueueServiceClient.from_connection_string(connection_string)
-        self._blobs = BlobServiceClient.from_connection_string(connection_string)
+        transport = {"use_env_settings": _proxy_configured()}
+        self._tables = TableServiceClient.from_connection_string(connection_string, **transport)
+        self._queues = QueueServiceClient.from_connection_string(connection_string, **transport)
+        self._blobs = BlobServiceClient.from_connection_string(connection_string, **transport)
         limiter = asyncio.Semaphore(64)
         self.hub = Hub(
             names=self.names,
