@@ -28,13 +28,14 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from azure.storage.queue import QueueMessage
 
+from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
@@ -157,7 +158,7 @@ class Orchestrations:
             await self._checkpoint(state, prepared)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
-            await _all(  # independent once the checkpoint is durable: one round trip of latency
+            await gather_all(  # independent once the checkpoint is durable: one round trip of latency
                 self._write_row(state, prepared.row),
                 self._send(prepared.outbox, prepared.originals),
                 self._delete(instance_id, list(commit.consumed)),
@@ -387,14 +388,6 @@ class Orchestrations:
             self.inbox.unlock_all(instance_id)
             if self.inbox.messages(instance_id):
                 self.hub.work.set()
-
-
-async def _all(*steps: Awaitable[object]) -> None:
-    """Run ``steps`` concurrently; wait for every one, then raise the first failure."""
-    results = await asyncio.gather(*steps, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
 
 
 def _restarted_elsewhere(state: InstanceState, entries: list[Buffered]) -> bool:

@@ -108,14 +108,14 @@ class Recovery:
             if sentinel.outbox_blob:
                 text = await self.hub.payloads.download(sentinel.outbox_blob)
             outbox = Outbox.decode(text)
+        orchestrations = self.orchestrations
+        if row_behind and sentinel.snapshot and state.instance is not None:
+            await orchestrations._write_row(state, dict(sentinel.snapshot))  # at once: it sends nothing
         work = any(s.kind == WORK_ITEM for s in outbox.sends)  # control messages are idempotent
         if work and not self.ready(state.partition):
             self.partitions[state.partition].pending.add(state.instance_id)
             return False
         log.info("finishing checkpoint %d of instance %s", sentinel.checkpoint, state.instance_id)
-        orchestrations = self.orchestrations
-        if row_behind and sentinel.snapshot and state.instance is not None:
-            await orchestrations._write_row(state, dict(sentinel.snapshot))
         if not sentinel.complete:
             sends = tuple(s for s in outbox.sends if not self._traced(state, s))
             await orchestrations._send(Outbox(sends, outbox.children), {})
