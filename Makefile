@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 7071
 
-.PHONY: run test serve lint bench install clean
+.PHONY: run test test-packaging serve lint bench install clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt package.json
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,11 @@ run: install local.settings.json  ## the main job: Azurite + devhost, one real w
 test: install  ## the whole test suite (starts Azurite when it is not running)
 	$(PY) -m pytest -q
 
-serve: install local.settings.json  ## keep the app running on http://localhost:$(PORT)
-	$(PY) -m devhost start . --port $(PORT)
+test-packaging: install  ## pip-installs this project into a fresh virtualenv and uses it from another folder (slow)
+	$(PY) -m pytest -q -m packaging
+
+serve: install local.settings.json  ## keep the app running on http://127.0.0.1:$(PORT); prints the CLI line to use
+	$(PY) -m baton serve --port $(PORT)
 
 lint: install
 	$(PY) -m ruff check .

@@ -3,10 +3,10 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-import agents
 import api
-import orchestrators
+from agents import registry as agents
+from orchestrators import registry as workflows
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (agents.bp, *orchestrators.blueprints, *api.blueprints):
+for blueprint in (agents.bp, *workflows.blueprints, *api.blueprints):
     app.register_functions(blueprint)

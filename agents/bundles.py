@@ -31,10 +31,11 @@ from .inputs import AgentOptions, DocumentRequest
 from .llm.errors import AgentError, PermanentAgentError, TransientAgentError
 from .logs import AgentLogger
 from .models import Bundle, BundleOptions, BundleRef, Document, count_words
-from .names import COLLECT_DATA
 from .settings import Settings
 from .storage import StorageNotConfigured, shared_blob_service
 
+COLLECT_DATA = "collect_data"
+"""The agent that reads blobs (named in its errors)."""
 MAX_BLOB_BYTES = 8 * 1024 * 1024
 _PARALLEL_READS = 8
 _MEMO_BYTES = 32 * 1024 * 1024

@@ -26,11 +26,11 @@ from typing import Any
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContentSettings
 
+from .agent import Agent
 from .llm.errors import PermanentAgentError
 from .llm.redact import redact
 from .llm.structured import schema_json
 from .settings import Settings
-from .specs import AgentSpec
 from .storage import shared_blob_service
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ DEGRADED_SECONDS = 300.0
 """After a storage failure the cache stays off this long before it tries storage again."""
 
 
-def cache_key(spec: AgentSpec, backend: str, model: str, payload: Mapping[str, Any]) -> str:
+def cache_key(spec: Agent, backend: str, model: str, payload: Mapping[str, Any]) -> str:
     material = {
         "agent": spec.name, "version": spec.version, "backend": backend, "model": model,
         "instructions": spec.instructions, "schema": schema_json(spec.output_model),

@@ -1,32 +1,107 @@
-"""Pydantic models of what agent activities accept (the input half of the contract in ``agents``).
+"""The request contract (once, for the API and the agents) and the inputs agents share.
 
-Unknown fields are ignored, so orchestrators can add fields without breaking older agents.
-A bundle is accepted inline (``Bundle``) or by reference (``BundleRef``, has ``ref``).
+:class:`DocumentRequest` is what a user asks to analyse: exactly one of ``text``,
+``documents`` or ``blobs``, plus options.  The HTTP API validates it (400 naming the field)
+and ``collect_data`` validates it again, with the same limits.  Types are strict (``"on"``
+is not ``true``).  ``blobs`` may name only containers on ``BATON_INPUT_CONTAINERS``
+(default ``inbox``); the host's and the app's own containers are never readable.
+
+Agent inputs ignore unknown fields, so orchestrators can add fields without breaking agents.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import re
+from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from .models import Bundle, BundleRef, FailureNote
+from .models import Bundle, BundleRef, Failure
+
+__all__ = ["AgentInput", "AgentOptions", "DocumentRequest", "DocumentsInput", "Failure", "SourceDocument"]
+
+SOURCES = ("text", "documents", "blobs")
+MAX_DOCUMENTS = 100
+MAX_TITLE = 500
+DEFAULT_INPUT_CONTAINERS = ("inbox",)
+CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+_NEVER_READABLE_PREFIXES = ("azure-webjobs-", "app-package", "$")
+_NEVER_READABLE_SUFFIXES = ("-largemessages", "-leases", "-applease")
+_APP_CONTAINER_SETTINGS = {
+    "BATON_RESULTS_CONTAINER": "workflow-results", "BATON_CACHE_CONTAINER": "baton-cache",
+    "BATON_BUNDLE_CONTAINER": "baton-bundles",
+}
+
+
+def input_containers() -> tuple[str, ...]:
+    """The containers a request may read (``BATON_INPUT_CONTAINERS``, comma-separated), minus forbidden ones."""
+    text = os.environ.get("BATON_INPUT_CONTAINERS") or ""
+    named = tuple(c.strip() for c in text.split(",") if c.strip()) or DEFAULT_INPUT_CONTAINERS
+    return tuple(c for c in named if not _never_readable(c))
+
+
+def _never_readable(container: str) -> bool:
+    own = {os.environ.get(name) or default for name, default in _APP_CONTAINER_SETTINGS.items()}
+    return (
+        container in own or container.startswith(_NEVER_READABLE_PREFIXES)
+        or container.endswith(_NEVER_READABLE_SUFFIXES)
+    )
+
+
+def check_blob_name(name: str) -> str:
+    """``container/path`` with the container on the allowlist; the reason otherwise (ValueError)."""
+    container, _, blob = name.partition("/")
+    if not container or not blob or blob.startswith("/") or "\\" in name or len(name) > 1024:
+        raise ValueError(f"blob {name!r} must be 'container/name'")
+    allowed = input_containers()
+    if not CONTAINER_NAME.fullmatch(container) or container not in allowed:
+        raise ValueError(f"container {container!r} is not readable; allowed: {', '.join(allowed) or 'none'}")
+    return name
+
+
+BlobName = Annotated[str, Field(min_length=3, max_length=1024), AfterValidator(check_blob_name)]
+Taxonomy = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=2, max_length=50)]
+SummaryWords = Annotated[int, Field(ge=10, le=2000)]
+
+
+class SourceDocument(BaseModel):
+    """One document to analyse."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    title: str = Field("", max_length=MAX_TITLE)
+    text: str = Field(min_length=1, description="The document's text.")
+
+
+class DocumentRequest(BaseModel):
+    """What to analyse: exactly one of ``text``, ``documents`` or ``blobs``, plus options."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"oneOf": [{"required": [s]} for s in SOURCES]})
+    text: str | None = Field(None, min_length=1, description="One document as plain text.")
+    title: str | None = Field(None, max_length=MAX_TITLE, description="Title of the ``text`` document.")
+    documents: list[SourceDocument] | None = Field(None, min_length=1, max_length=MAX_DOCUMENTS)
+    blobs: list[BlobName] | None = Field(
+        None, min_length=1, max_length=MAX_DOCUMENTS,
+        description="Blobs as 'container/name'; only containers on BATON_INPUT_CONTAINERS (default: inbox).",
+    )
+    taxonomy: Taxonomy | None = Field(None, description="Categories to choose from.")
+    summary_words: SummaryWords | None = Field(None, description="Word budget of the summary.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DocumentRequest:
+        given = [name for name in SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'text', 'documents' or 'blobs'")
+        return self
 
 
 class AgentOptions(BaseModel):
     """Per-call options; any left out come from the bundle, then from settings."""
 
     model_config = ConfigDict(extra="ignore")
-    taxonomy: list[str] | None = Field(None, min_length=2, max_length=100)
-    summary_words: int | None = Field(None, ge=5, le=5000)
+    taxonomy: Taxonomy | None = None
+    summary_words: SummaryWords | None = None
 
 
 class AgentInput(BaseModel):
@@ -39,74 +114,7 @@ class AgentInput(BaseModel):
     options: AgentOptions = Field(default_factory=AgentOptions)
 
 
-class SourceDocument(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    title: str = Field("", max_length=500)
-    text: str = Field(min_length=1)
-
-
-class DocumentRequest(BaseModel):
-    """What to collect: exactly one of ``text``, ``documents`` or ``blobs``, plus options."""
-
-    model_config = ConfigDict(extra="ignore")
-    text: str | None = Field(None, min_length=1)
-    title: str | None = Field(None, max_length=500)
-    documents: list[SourceDocument] | None = Field(None, min_length=1, max_length=1000)
-    blobs: list[str] | None = Field(None, min_length=1, max_length=1000)
-    taxonomy: list[str] | None = Field(None, min_length=2, max_length=100)
-    summary_words: int | None = Field(None, ge=5, le=5000)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> DocumentRequest:
-        given = [name for name in ("text", "documents", "blobs") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'text', 'documents' or 'blobs'")
-        for name in self.blobs or ():
-            container, _, blob = name.partition("/")
-            if not container or not blob:
-                raise ValueError(f"blob {name!r} must be 'container/name'")
-        return self
-
-
-class CollectInput(AgentInput):
-    """``collect_data``: ``{"request": {...}}``, or the request's fields at the top level."""
-
-    request: DocumentRequest
-
-    @model_validator(mode="before")
-    @classmethod
-    def _request_at_top_level(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "request" not in data and any(k in data for k in ("text", "documents", "blobs")):
-            return {**data, "request": data}
-        return data
-
-
-class BundleInput(AgentInput):
-    """``analyze``, ``summarize``, ``categorize``: the bundle, inline or by reference."""
+class DocumentsInput(AgentInput):
+    """Agents that read the collected documents: the bundle, inline or by reference."""
 
     bundle: BundleRef | Bundle
-
-
-class AggregateInput(AgentInput):
-    """``aggregate``: the other agents' outputs (any subset) and the failures so far."""
-
-    bundle: BundleRef | Bundle | None = None
-    results: dict[str, Any] = Field(default_factory=dict)
-    errors: list[FailureNote] = Field(default_factory=list)
-
-
-class ErrorHandlerInput(AgentInput):
-    """``error_handler``: what failed, what succeeded, and optionally the bundle (for a fallback)."""
-
-    failure: FailureNote
-    results: dict[str, Any] = Field(default_factory=dict)
-    bundle: BundleRef | Bundle | None = None
-
-    @field_validator("bundle", mode="wrap")
-    @classmethod
-    def _bundle_or_nothing(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        """A malformed bundle only costs the fallback, never the report."""
-        try:
-            return handler(value)
-        except ValidationError:
-            return None

@@ -1,8 +1,10 @@
-"""Run one agent on an activity's JSON input: validate, load the bundle, build the payload, complete.
+"""Run one agent on an activity's JSON input: validate, prepare the payload, answer (model or offline).
 
-The activities in :mod:`agents.activities` are one line each; everything they do is here,
-testable without the Functions runtime.  Invalid input is a :class:`PermanentAgentError`
-(``kind="input"``): retrying it cannot help.
+A permanent failure (bad input, a refusal, a reply that never matched the schema, missing
+configuration) is returned as data, ``AgentResult.failure``, so Durable does not retry what
+cannot succeed and the orchestrator reads ``kind`` and ``permanent`` instead of parsing text.
+A transient failure (rate limit, timeout, 5xx, storage hiccup) raises
+:class:`TransientAgentError` and the workflow's Durable retry policy tries again.
 """
 
 from __future__ import annotations
@@ -10,162 +12,56 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections import OrderedDict
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from . import bundles
-from .inputs import AgentInput, AggregateInput, BundleInput, CollectInput, ErrorHandlerInput
-from .llm import offline
-from .llm.errors import AgentError, PermanentAgentError
-from .llm.gateway import complete, run_offline
+from .agent import Agent, Call
+from .inputs import AgentInput, Failure
+from .llm.errors import PermanentAgentError
+from .llm.gateway import complete
+from .llm.offline import run_offline
 from .llm.structured import describe
 from .logs import AgentLogger, CallContext, agent_logger
-from .models import AgentResult, Bundle, BundleRef, FailureNote, Usage
-from .names import AGGREGATE, ANALYSIS_AGENTS, COLLECT_DATA, ERROR_HANDLER
+from .models import AgentResult
 from .settings import OFFLINE, Settings
-from .specs import SPECS, AgentSpec
-
-COLLECTOR_MODEL = "collect-data-v1"
-"""``collect_data`` calls no LLM: its results say ``backend: offline`` and this model."""
-
-_InputT = TypeVar("_InputT", bound=AgentInput)
-_OUTPUT_MODELS = {name: SPECS[name].output_model for name in ANALYSIS_AGENTS}
 
 
-async def run_agent(agent: str, raw: Any) -> dict[str, Any]:
+async def run_agent(agent: Agent, raw: Any, agents: Mapping[str, Agent]) -> dict[str, Any]:
     """The activity body: ``raw`` is what Durable delivered, the return value is ``AgentResult`` JSON."""
-    settings = Settings.from_env()
     data = _decode(raw)
-    if agent == COLLECT_DATA:
-        return await _collect(data, settings)
-    if agent == ERROR_HANDLER:
-        return await _error_handler(data, settings)
-    if agent == AGGREGATE:
-        inp = _validate(AggregateInput, data, agent)
-        context, log = _context(inp, agent, data)
-        payload = await aggregate_payload(inp, settings)
-    elif agent in ANALYSIS_AGENTS:
-        inp = _validate(BundleInput, data, agent)
-        context, log = _context(inp, agent, data)
-        bundle = await bundles.resolve(inp.bundle, settings, agent)
-        payload = documents_payload(SPECS[agent], bundle, inp, settings)
-    else:
-        raise PermanentAgentError(f"no agent named {agent!r}", kind="config", agent=agent)
-    log.info("running on %s", settings.backend)
-    result = await complete(SPECS[agent], payload, settings=settings, context=context)
-    return result.model_dump(mode="json")
-
-
-# --- payloads -----------------------------------------------------------------------------------
-def documents_payload(spec: AgentSpec, bundle: Bundle, inp: AgentInput, settings: Settings) -> dict[str, Any]:
-    """``{"title", "documents": [{"title", "text"}], "options": {only what the agent reads}}``."""
-    options = {
-        "taxonomy": list(inp.options.taxonomy or bundle.options.taxonomy or settings.taxonomy),
-        "summary_words": inp.options.summary_words or bundle.options.summary_words or settings.summary_words,
-    }
-    budget = settings.max_input_chars
-    documents = []
-    for document in bundle.documents:
-        text = document.text if len(document.text) <= budget else document.text[:budget] + " [truncated]"
-        budget = max(0, budget - len(text))
-        documents.append({"title": document.title, "text": text})
-        if budget == 0:
-            break
-    return {"title": bundle.title, "documents": documents, "options": {k: options[k] for k in spec.options}}
-
-
-async def aggregate_payload(inp: AggregateInput, settings: Settings) -> dict[str, Any]:
-    """``{"title", "documents": n, "results", "missing", "errors", "options"}``; see :mod:`agents.reports`."""
-    results, notes = usable_results(inp.results)
-    errors = [*inp.errors, *notes]
-    return {
-        "title": _title(inp.bundle), "documents": _document_count(inp.bundle), "results": results,
-        "missing": [a for a in ANALYSIS_AGENTS if a not in results],
-        "errors": [e.model_dump() for e in errors], "options": {},
-    }
-
-
-def usable_results(results: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[FailureNote]]:
-    """The analysis agents' outputs that validate (plain outputs or whole AgentResult dicts)."""
-    usable: dict[str, dict[str, Any]] = {}
-    notes: list[FailureNote] = []
-    for agent in ANALYSIS_AGENTS:
-        value = results.get(agent)
-        if value is None:
-            continue
-        if isinstance(value, dict) and "output" in value and "agent" in value:
-            value = value["output"]
+    context, log = _context(agent.name, data)
+    try:
+        settings = Settings.from_env()
+        inp = _validate(agent.input_model, data, agent.name)
+        call = Call(settings, log, context, agents)
+        payload = await agent.prepare(inp, call)
+        if not agent.uses_model or settings.backend == OFFLINE:
+            return run_offline(agent, payload, context.attempt).model_dump(mode="json")
+        log.info("running on %s", settings.backend)
         try:
-            usable[agent] = _OUTPUT_MODELS[agent].model_validate(value).model_dump(mode="json")
-        except ValidationError as exc:
-            notes.append(FailureNote(agent=agent, error="output did not validate: " + "; ".join(describe(exc))))
-    return usable, notes
+            result = await complete(agent, payload, settings=settings, context=context)
+        except PermanentAgentError as exc:
+            if not agent.offline_when_refused:
+                raise
+            log.warning("the model could not answer (%s); answering offline", exc.kind)
+            result = run_offline(agent, payload, context.attempt)
+        return result.model_dump(mode="json")
+    except PermanentAgentError as exc:
+        log.warning("failed permanently: %s", exc)
+        return failed(agent, exc, context.attempt)
 
 
-# --- collect_data and error_handler --------------------------------------------------------------
-async def _collect(data: Any, settings: Settings) -> dict[str, Any]:
-    inp = _validate(CollectInput, data, COLLECT_DATA)
-    context, log = _context(inp, COLLECT_DATA, data)
-    started = time.perf_counter()
-    bundle = await bundles.collect(inp.request, inp.options, settings, log)
-    output = await bundles.offload(bundle, settings, log)
-    log.info("collected %d document(s), %d words", len(bundle.documents), bundle.words)
+def failed(agent: Agent, exc: PermanentAgentError, attempt: int | None) -> dict[str, Any]:
+    """The AgentResult of a permanent failure: no output, the failure as data."""
+    failure = Failure(agent=agent.name, error=str(exc), kind=exc.kind, permanent=True)
     return AgentResult(
-        agent=COLLECT_DATA, output=output.model_dump(mode="json"), backend=OFFLINE, model=COLLECTOR_MODEL,
-        latency_ms=round((time.perf_counter() - started) * 1000, 3), usage=Usage(), cost_usd=0.0,
-        attempt=context.attempt,
+        agent=agent.name, backend=OFFLINE, model="-", latency_ms=0.0, cost_usd=0.0, attempt=attempt, failure=failure,
     ).model_dump(mode="json")
 
 
-async def _error_handler(data: Any, settings: Settings) -> dict[str, Any]:
-    """Never fails on the offline backend: unreadable input becomes part of the report."""
-    try:
-        inp = ErrorHandlerInput.model_validate(data)
-    except ValidationError:
-        error = data if isinstance(data, str) else json.dumps(data, default=str)[:500]
-        inp = ErrorHandlerInput(failure=FailureNote(agent="unknown", error=f"unreadable failure report: {error}"))
-    context, log = _context(inp, ERROR_HANDLER, data)
-    results, _ = usable_results(inp.results)
-    payload = {
-        "failure": inp.failure.model_dump(), "results": results, "title": _title(inp.bundle),
-        "fallback": await _fallback(inp, results, settings, log),
-    }
-    spec = SPECS[ERROR_HANDLER]
-    try:
-        result = await complete(spec, payload, settings=settings, context=context)
-    except PermanentAgentError as exc:
-        log.warning("the model could not write the failure report (%s); writing it offline", exc.kind)
-        result = run_offline(spec, payload, context)
-    return result.model_dump(mode="json")
-
-
-async def _fallback(
-    inp: ErrorHandlerInput, results: dict[str, Any], settings: Settings, log: AgentLogger
-) -> dict[str, Any] | None:
-    """An offline result standing in for the failed agent, when there is something to build it from."""
-    agent = inp.failure.agent
-    try:
-        if agent in ANALYSIS_AGENTS and inp.bundle is not None:
-            bundle = await bundles.resolve(inp.bundle, settings, ERROR_HANDLER)
-            spec = SPECS[agent]
-            payload = documents_payload(spec, bundle, inp, settings)
-        elif agent == AGGREGATE and results:
-            spec = SPECS[AGGREGATE]
-            payload = await aggregate_payload(AggregateInput(bundle=inp.bundle, results=results), settings)
-        else:
-            return None
-        output = spec.complete_output(offline.produce(agent, spec.output_model, payload), payload)
-    except AgentError as exc:
-        log.warning("no fallback for %s: %s", agent, exc)
-        return None
-    note = f"offline extractive result ({offline.MODEL}) standing in for the failed {agent}"
-    return {"agent": agent, "output": output.model_dump(mode="json"), "backend": OFFLINE, "note": note}
-
-
-# --- helpers ------------------------------------------------------------------------------------
 def _decode(raw: Any) -> Any:
     if isinstance(raw, str | bytes):
         try:
@@ -175,21 +71,11 @@ def _decode(raw: Any) -> Any:
     return raw
 
 
-def _validate(model: type[_InputT], data: Any, agent: str) -> _InputT:
+def _validate(model: type[BaseModel], data: Any, agent: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise PermanentAgentError("invalid input: " + "; ".join(describe(exc)), kind="input", agent=agent) from None
-
-
-def _title(bundle: Bundle | BundleRef | None) -> str:
-    return bundle.title if bundle is not None else ""
-
-
-def _document_count(bundle: Bundle | BundleRef | None) -> int:
-    if bundle is None:
-        return 0
-    return bundle.documents if isinstance(bundle, BundleRef) else len(bundle.documents)
 
 
 _attempts: OrderedDict[tuple[str, str, str], int] = OrderedDict()
@@ -197,16 +83,21 @@ _attempts_lock = threading.Lock()
 _MAX_TRACKED = 4096
 
 
-def _context(inp: AgentInput, agent: str, data: Any) -> tuple[CallContext, AgentLogger]:
+def _context(agent: str, data: Any) -> tuple[CallContext, AgentLogger]:
     """The call's context; ``attempt`` is the input's, else this worker's count of identical calls."""
-    attempt = inp.attempt
-    if attempt is None and inp.instance_id:
+    fields = data if isinstance(data, dict) else {}
+    try:
+        known = AgentInput.model_validate({k: fields[k] for k in ("instance_id", "workflow", "attempt") if k in fields})
+    except ValidationError:
+        known = AgentInput()
+    attempt = known.attempt
+    if attempt is None and known.instance_id:
         digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-        key = (inp.instance_id, agent, digest)
+        key = (known.instance_id, agent, digest)
         with _attempts_lock:
             attempt = _attempts[key] = _attempts.get(key, 0) + 1
             _attempts.move_to_end(key)
             while len(_attempts) > _MAX_TRACKED:
                 _attempts.popitem(last=False)
-    context = CallContext(inp.instance_id or None, inp.workflow or None, agent, attempt)
+    context = CallContext(known.instance_id or None, known.workflow or None, agent, attempt)
     return context, agent_logger(__name__, context)

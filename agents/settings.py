@@ -11,7 +11,8 @@
 ``BATON_LLM_TIMEOUT_SECONDS``           per LLM request, default 60
 ``BATON_LLM_CLIENT_RETRIES``            retries inside the openai client, default 0 (Durable retries)
 ``BATON_RETRY_AFTER_MAX_SECONDS``       longest ``Retry-After`` honoured by sleeping, default 20
-``BATON_RESPONSE_FORMAT``               ``json_schema`` (default), ``json_object`` or ``none``
+``BATON_RESPONSE_FORMAT``               ``strict`` (default: the SDK's strict JSON schema), or for servers
+                                        without strict mode ``json_schema``, ``json_object``, ``none``
 ``BATON_MAX_TOKENS_PARAM``              ``max_completion_tokens`` or ``max_tokens`` (default: by backend)
 ``BATON_PRICES``                        JSON price overrides, see :mod:`agents.llm.pricing`
 ``BATON_TAXONOMY``                      default categories, JSON list or comma-separated
@@ -22,8 +23,10 @@
 ``BATON_BUNDLE_CONTAINER``              default ``baton-bundles``
 ``BATON_INLINE_BUNDLE_BYTES``           larger bundles go to Blob storage, default 32768
 ``BATON_FAILURE_CACHE_SECONDS``         how long a permanent failure is remembered, default 120
-``AzureWebJobsStorage``                 storage connection string (``UseDevelopmentStorage=true`` ok)
-``AzureWebJobsStorage__blobServiceUri`` / ``__accountName`` (+ ``__clientId``): identity-based storage
+``BATON_STORAGE``                       the app's own blobs (documents, cache, bundles, results): a
+                                        connection string, or identity-based ``BATON_STORAGE__blobServiceUri``
+                                        / ``__accountName`` (+ ``__credential=managedidentity``, ``__clientId``);
+                                        unset: ``AzureWebJobsStorage`` (same forms), the host's storage
 =====================================  ==========================================================
 """
 
@@ -42,6 +45,8 @@ AZURE_OPENAI = "azure-openai"
 OPENAI = "openai"
 OFFLINE = "offline"
 BACKENDS = (AZURE_OPENAI, OPENAI, OFFLINE)
+APP_STORAGE = "BATON_STORAGE"
+HOST_STORAGE = "AzureWebJobsStorage"
 
 DEFAULT_TAXONOMY = (
     "finance", "technology", "healthcare", "legal", "marketing",
@@ -49,7 +54,7 @@ DEFAULT_TAXONOMY = (
 )
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+RESPONSE_FORMATS = ("strict", "json_schema", "json_object", "none")
 TOKEN_PARAMS = ("max_completion_tokens", "max_tokens")
 
 
@@ -67,7 +72,9 @@ class StorageSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
-        prefix = "AzureWebJobsStorage"
+        """``BATON_STORAGE`` (or its ``__`` settings) when set, else ``AzureWebJobsStorage``."""
+        own = any(v for k, v in env.items() if k == APP_STORAGE or k.startswith(f"{APP_STORAGE}__"))
+        prefix = APP_STORAGE if own else HOST_STORAGE
         uri = env.get(f"{prefix}__blobServiceUri") or env.get(f"{prefix}__serviceUri")
         account = env.get(f"{prefix}__accountName")
         if not uri and account:
@@ -93,7 +100,7 @@ class Settings:
     timeout_seconds: float = 60.0
     client_retries: int = 0
     retry_after_cap_seconds: float = 20.0
-    response_format: str = "json_schema"
+    response_format: str = "strict"
     max_tokens_param: str | None = None
     prices: Mapping[str, Price] = field(default_factory=lambda: parse_prices(None), repr=False)
     taxonomy: tuple[str, ...] = DEFAULT_TAXONOMY
@@ -147,7 +154,7 @@ class Settings:
                 timeout_seconds=_number(env, "BATON_LLM_TIMEOUT_SECONDS", 60.0, minimum=0.01),
                 client_retries=int(_number(env, "BATON_LLM_CLIENT_RETRIES", 0, minimum=0)),
                 retry_after_cap_seconds=_number(env, "BATON_RETRY_AFTER_MAX_SECONDS", 20.0, minimum=0),
-                response_format=_choice(env, "BATON_RESPONSE_FORMAT", RESPONSE_FORMATS, "json_schema"),
+                response_format=_choice(env, "BATON_RESPONSE_FORMAT", RESPONSE_FORMATS, "strict"),
                 max_tokens_param=_choice(env, "BATON_MAX_TOKENS_PARAM", TOKEN_PARAMS, None),
                 prices=parse_prices(env.get("BATON_PRICES")),
                 taxonomy=_taxonomy(env.get("BATON_TAXONOMY")),

@@ -1,8 +1,8 @@
-"""The app's Blob storage, as ``AzureWebJobsStorage`` describes it.
+"""The app's Blob storage, as ``BATON_STORAGE`` (else ``AzureWebJobsStorage``) describes it.
 
 Either a connection string (``UseDevelopmentStorage=true`` is expanded here to Azurite at
 127.0.0.1:10000 with the emulator's published development key), or identity-based settings
-as in Azure: ``AzureWebJobsStorage__blobServiceUri`` / ``__accountName``, with
+as in Azure: ``BATON_STORAGE__blobServiceUri`` / ``__accountName``, with
 ``__clientId`` for a user-assigned managed identity (``DefaultAzureCredential``).
 
 :func:`blob_service_client` returns a new async client for ``async with``;
@@ -26,7 +26,7 @@ EMULATOR_BLOB = f"http://127.0.0.1:10000/{EMULATOR_ACCOUNT}"
 
 
 class StorageNotConfigured(RuntimeError):
-    """Neither ``AzureWebJobsStorage`` nor its identity-based settings are set."""
+    """Neither ``BATON_STORAGE`` nor ``AzureWebJobsStorage`` (nor their identity-based settings) are set."""
 
 
 def expand_connection_string(value: str) -> str:
@@ -46,7 +46,7 @@ def blob_service_client(storage: StorageSettings | None = None, **options: Any) 
         return BlobServiceClient.from_connection_string(expand_connection_string(storage.connection_string), **options)
     if storage.blob_service_uri:
         return BlobServiceClient(storage.blob_service_uri, credential=_credential(storage.client_id), **options)
-    raise StorageNotConfigured("set AzureWebJobsStorage or AzureWebJobsStorage__blobServiceUri / __accountName")
+    raise StorageNotConfigured("set BATON_STORAGE (or AzureWebJobsStorage), or its __blobServiceUri / __accountName")
 
 
 _shared: dict[tuple[Any, ...], BlobServiceClient] = {}

@@ -8,15 +8,15 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from orchestrators.names import APPROVAL_EVENT
+from orchestrators.approval import APPROVAL_EVENT, Decision
 
-from .models import Accepted, EventRequest, TerminateRequest
+from .models import Accepted, TerminateRequest
 from .responses import ApiError, handles_errors, json_response, read_json, validation_error
 from .settings import ApiSettings
 from .workflows import RUNNING, checked_instance_id
 
 bp = df.Blueprint()
-EVENT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+EVENT_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
 
 
 async def _running(client: df.DurableOrchestrationClient, instance_id: str) -> df.DurableOrchestrationStatus:
@@ -35,12 +35,12 @@ async def raise_workflow_event(req: func.HttpRequest, client: df.DurableOrchestr
     """Deliver an external event; ``approval`` takes ``{"approved": bool, "by", "comment"}``."""
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     event = req.route_params.get("event", "")
-    if not EVENT_NAME.fullmatch(event):
+    if not re.fullmatch(EVENT_PATTERN, event):
         raise ApiError(400, "event must be 1-100 letters, digits, '-' or '_'", field="event")
     data = read_json(req, ApiSettings.from_environment().max_body_bytes, required=False)
     if event == APPROVAL_EVENT:
         try:
-            data = EventRequest.model_validate(data if data is not None else {}).model_dump()
+            data = Decision.model_validate(data if data is not None else {}).model_dump()
         except ValidationError as exc:
             raise validation_error(exc) from exc
     await _running(client, instance_id)

@@ -1,48 +1,31 @@
-"""Request and response models of the workflow API (validation and the OpenAPI document)."""
+"""Request and response models of the workflow API (validation and the OpenAPI document).
+
+The documents part of a request is the agents' own contract, :class:`agents.inputs.DocumentRequest`;
+the ``approval`` event's body is the approval workflow's :class:`~orchestrators.approval.Decision`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.inputs import DocumentRequest
 
 INSTANCE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
 
 
-class Document(BaseModel):
-    """One document to analyse."""
+class WorkflowRequest(DocumentRequest):
+    """Body of ``POST /api/workflows/{name}``: the documents (exactly one of ``text``, ``documents``,
+    ``blobs``; the agents' own contract) plus how to run the workflow."""
 
-    model_config = ConfigDict(extra="forbid")
-    title: str = Field("", max_length=500)
-    text: str = Field(min_length=1, description="The document's text.")
-
-
-class WorkflowRequest(BaseModel):
-    """Body of ``POST /api/workflows/{name}``: exactly one of ``text``, ``documents``, ``blobs``."""
-
-    model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(None, min_length=1, description="One document as plain text.")
-    title: str | None = Field(None, max_length=500, description="Title of the ``text`` document.")
-    documents: list[Document] | None = Field(None, min_length=1, max_length=100)
-    blobs: list[str] | None = Field(
-        None, min_length=1, max_length=100, description="Blob names as 'container/path' in the app's storage account."
-    )
-    taxonomy: list[str] | None = Field(None, min_length=2, max_length=50, description="Categories to choose from.")
-    summary_words: int | None = Field(None, ge=10, le=2000, description="Word budget of the summary.")
     instance_id: str | None = Field(
         None, pattern=INSTANCE_ID_PATTERN, description="Client-chosen instance id (letters, digits, '-', '_')."
     )
     approval_timeout_hours: float | None = Field(
         None, gt=0, le=720, description="approval workflow: hours to wait for a decision before escalating."
     )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> WorkflowRequest:
-        given = [name for name in ("text", "documents", "blobs") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'text', 'documents' or 'blobs'")
-        return self
 
     def agent_request(self) -> dict[str, Any]:
         """What the collect_data agent receives."""
@@ -75,6 +58,7 @@ class Progress(BaseModel):
     agents: dict[str, str]
     tokens: dict[str, int]
     cost_usd: float
+    graph: str | None = Field(None, description="the workflow's mermaid flowchart, nodes classed by their state")
 
 
 RuntimeStatus = Literal["Running", "Pending", "Completed", "Failed", "Terminated", "Suspended", "ContinuedAsNew",
@@ -101,15 +85,6 @@ class WorkflowList(BaseModel):
     instances: list[WorkflowStatus]
 
 
-class EventRequest(BaseModel):
-    """Body of ``POST .../events/approval``; other events take any JSON."""
-
-    model_config = ConfigDict(extra="allow")
-    approved: bool
-    by: str = ""
-    comment: str = ""
-
-
 class TerminateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field("terminated by the user", max_length=1000)
@@ -119,6 +94,23 @@ class Accepted(BaseModel):
     id: str
     accepted: bool = True
     detail: str
+
+
+class WorkflowDefinition(BaseModel):
+    """One workflow as ``GET /api/definitions`` lists it."""
+
+    name: str
+    description: str
+    agents: list[str]
+    input_schema: dict[str, Any]
+    graph: str = Field(description="mermaid flowchart")
+
+
+class DefinitionList(BaseModel):
+    """Body of ``GET /api/definitions``."""
+
+    count: int
+    workflows: list[WorkflowDefinition]
 
 
 class ErrorResponse(BaseModel):

@@ -9,13 +9,15 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from orchestrators.names import WORKFLOWS
+from orchestrators.approval import Decision
+from orchestrators.registry import WORKFLOWS
 
+from .control import EVENT_PATTERN
 from .models import (
     INSTANCE_ID_PATTERN,
     Accepted,
+    DefinitionList,
     ErrorResponse,
-    EventRequest,
     StartedResponse,
     TerminateRequest,
     WorkflowList,
@@ -26,8 +28,8 @@ from .responses import json_response
 
 bp = df.Blueprint()
 MODELS: tuple[type[BaseModel], ...] = (
-    WorkflowRequest, StartedResponse, WorkflowStatus, WorkflowList, EventRequest, TerminateRequest, Accepted,
-    ErrorResponse,
+    WorkflowRequest, StartedResponse, WorkflowStatus, WorkflowList, Decision, TerminateRequest, Accepted,
+    ErrorResponse, DefinitionList,
 )
 REF = "#/components/schemas/{model}"
 
@@ -79,9 +81,22 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
         }},
         "/api/workflows/{instance_id}/events/{event}": {"post": {
             "summary": "Raise an event (approval: approve or reject)", "operationId": "raiseEvent",
-            "parameters": [instance, _path_param("event", "Event name, e.g. approval")],
-            "requestBody": {"content": {"application/json": {"schema": _ref(EventRequest)}}},
+            "parameters": [instance, _path_param("event", "Event name, e.g. approval",
+                                                    {"type": "string", "pattern": EVENT_PATTERN})],
+            "requestBody": {"content": {"application/json": {"schema": _ref(Decision)}}},
             "responses": {"202": _json(Accepted, "Delivered"), **_errors(400, 404, 409, 413)},
+        }},
+        "/api/workflows/{instance_id}/graph": {"get": {
+            "summary": "The instance's graph (mermaid), each node styled by its state", "operationId": "getGraph",
+            "parameters": [instance, {"name": "format", "in": "query",
+                                      "schema": {"type": "string", "enum": ["mermaid", "json"]}}],
+            "responses": {"200": {"description": "mermaid flowchart (or JSON with format=json)",
+                                  "content": {"text/vnd.mermaid": {"schema": {"type": "string"}}}},
+                          **_errors(400, 404)},
+        }},
+        "/api/definitions": {"get": {
+            "summary": "Every workflow: description, agents, input schema, graph", "operationId": "listDefinitions",
+            "responses": {"200": _json(DefinitionList, "The workflows")},
         }},
         "/api/workflows/{instance_id}/terminate": {"post": {
             "summary": "Terminate a running workflow", "operationId": "terminateWorkflow",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from orchestrators.names import WORKFLOWS
+from orchestrators.registry import WORKFLOWS
 
 from .models import INSTANCE_ID_PATTERN, WorkflowList, WorkflowRequest, WorkflowStatus
 from .responses import ApiError, handles_errors, json_response, read_json, validation_error
@@ -31,7 +32,7 @@ async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationC
     """Validate the body and start the named workflow; 202 with the status URLs."""
     name = req.route_params.get("name", "")
     if name not in WORKFLOWS:
-        raise ApiError(404, f"unknown workflow '{name}'", workflows=list(WORKFLOWS))
+        raise ApiError(404, f"unknown workflow '{name}'", field="name", workflows=list(WORKFLOWS))
     settings = ApiSettings.from_environment()
     body = read_json(req, settings.max_body_bytes)
     if not isinstance(body, dict):
@@ -45,12 +46,14 @@ async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationC
         existing = await client.get_status(instance_id)
         if existing and existing.runtime_status in RUNNING:
             raise ApiError(409, f"instance '{instance_id}' is already {existing.runtime_status.value}")
-    workflow_input = {"workflow": name, "request": request.agent_request(), "options": _options(request, settings)}
+    workflow_input = {"workflow": name, "run": uuid.uuid4().hex[:12], "request": request.agent_request(),
+                      "options": _options(request, settings)}
     try:
         instance_id = await client.start_new(name, instance_id, workflow_input)
-    except Exception as exc:  # a start that raced with another for the same id
-        if "already exists" in str(exc):
-            raise ApiError(409, f"instance '{instance_id}' is already running") from exc
+    except Exception as exc:  # a start that raced with another for the same id: ask, do not parse the message
+        raced = await client.get_status(instance_id) if instance_id else None
+        if raced and raced.runtime_status in RUNNING:
+            raise ApiError(409, f"instance '{instance_id}' is already {raced.runtime_status.value}") from exc
         raise
     return _accepted(client, req, instance_id)
 

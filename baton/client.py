@@ -9,7 +9,8 @@ from typing import Any
 
 import aiohttp
 
-DEFAULT_URL = "http://localhost:7071"
+from .endpoint import Endpoint, resolve
+
 TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
 
 
@@ -21,11 +22,24 @@ class ApiError(Exception):
         self.status = status
 
 
+class Unreachable(OSError):
+    """Nothing answers at the API's URL."""
+
+    def __init__(self, endpoint: Endpoint, reason: str) -> None:
+        where = "" if endpoint.source in ("--url", "default") else f" (from {endpoint.source})"
+        super().__init__(
+            f"nothing answers at {endpoint.url}{where}: {reason}. Start the app with `make serve` in the baton "
+            "checkout (or `devhost start`, `func start`), or give its URL with --url or $BATON_URL."
+        )
+        self.endpoint = endpoint
+
+
 class BatonClient:
     """``async with BatonClient(url, key) as api: ...``"""
 
     def __init__(self, url: str | None = None, key: str | None = None, *, timeout: float = 30.0) -> None:
-        self.url = (url or os.environ.get("BATON_URL") or DEFAULT_URL).rstrip("/")
+        self.endpoint = resolve(url)
+        self.url = self.endpoint.url
         key = key or os.environ.get("BATON_FUNCTION_KEY")
         self.headers = {"x-functions-key": key} if key else {}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -41,7 +55,11 @@ class BatonClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         assert self._session is not None, "use 'async with BatonClient(...)'"
-        async with self._session.request(method, f"{self.url}{path}", **kwargs) as response:
+        try:
+            response = await self._session.request(method, f"{self.url}{path}", **kwargs)
+        except aiohttp.ClientConnectorError as exc:
+            raise Unreachable(self.endpoint, str(exc.os_error.strerror or exc.os_error)) from exc
+        async with response:
             text = await response.text()
             try:
                 body = await response.json(content_type=None) if text else None
@@ -51,6 +69,13 @@ class BatonClient:
                 message = body.get("error", text) if isinstance(body, dict) else text
                 raise ApiError(response.status, str(message) or response.reason or "error")
             return body
+
+    async def graph(self, instance_id: str) -> str:
+        """The instance's mermaid graph with node states."""
+        return str(await self._call("GET", f"/api/workflows/{instance_id}/graph"))
+
+    async def definitions(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/definitions")
 
     async def start(self, workflow: str, request: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", f"/api/workflows/{workflow}", json=request)

@@ -81,10 +81,12 @@ def print_report(console: Console, status: dict[str, Any]) -> None:
         title=f"{output.get('workflow')} {status.get('id')}: {outcome} ({output.get('status')})", border_style=style,
     ))
     table = Table("agent", "backend", "model", "ms", "tokens", "cost $", "cached", title="agents")
+    for column in table.columns[3:6]:
+        column.justify = "right"
     for agent, info in (output.get("agents") or {}).items():
         usage = info.get("usage") or {}
         table.add_row(agent, str(info.get("backend", "")), str(info.get("model", "")),
-                      str(info.get("latency_ms", "")), str(usage.get("total_tokens", "")),
+                      _ms(info.get("latency_ms")), str(usage.get("total_tokens", "")),
                       f"{float(info.get('cost_usd') or 0):.4f}", "yes" if info.get("cached") else "")
     console.print(table)
     backends = {str(info.get("backend")) for info in (output.get("agents") or {}).values()}
@@ -97,6 +99,13 @@ def print_report(console: Console, status: dict[str, Any]) -> None:
     console.print(f"tokens {usage.get('total_tokens', 0)} (prompt {usage.get('prompt_tokens', 0)}, "
                   f"completion {usage.get('completion_tokens', 0)}), cost ${float(usage.get('cost_usd') or 0):.4f}"
                   + (f", saved as {output['saved_as']}" if output.get("saved_as") else ""), highlight=False)
+
+
+def _ms(value: Any) -> str:
+    """Milliseconds as a whole number (``0.367`` reads as "under 1")."""
+    if not isinstance(value, int | float):
+        return ""
+    return "<1" if 0 < value < 1 else f"{value:,.0f}"
 
 
 HIDDEN = {"sources", "errors", "degraded", "overview"}

@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
+from agents.analyze import NAME as ANALYZE  # noqa: E402
 from agents.llm.gateway import complete  # noqa: E402
 from agents.llm.structured import build_messages, call_schema, response_format  # noqa: E402
-from agents.names import ANALYZE  # noqa: E402
-from agents.specs import SPECS  # noqa: E402
+from agents.registry import AGENTS  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAIServer, Reply  # noqa: E402
 
 TEXT = (
@@ -40,7 +40,7 @@ ANALYSIS = {
 
 
 async def measure(calls: int, latency_ms: float, rounds: int) -> dict[str, float]:
-    spec = SPECS[ANALYZE]
+    spec = AGENTS[ANALYZE]
     payload = {"title": "Q3", "documents": [{"title": "Q3", "text": TEXT}], "options": {}}
     reply = Reply.json(ANALYSIS, usage=(400, 60), delay=latency_ms / 1000)
     async with FakeOpenAIServer.start() as server:
@@ -49,11 +49,11 @@ async def measure(calls: int, latency_ms: float, rounds: int) -> dict[str, float
         os.environ["BATON_CACHE"] = "off"
         for name in ("AZURE_OPENAI_ENDPOINT", "AzureWebJobsStorage"):
             os.environ.pop(name, None)
-        schema = call_schema(spec.output_model, spec.choices, {})
+        schema = call_schema(spec.output_model, spec.choices, {}, strict=True)
         body = {
             "model": "gpt-4o-mini", "messages": build_messages(spec.instructions, schema, payload),
             "temperature": spec.temperature, "max_tokens": spec.max_output_tokens,
-            "response_format": response_format(spec.output_model.__name__, schema, "json_schema"),
+            "response_format": response_format(spec.output_model.__name__, schema, "strict"),
         }
         headers = {"Authorization": f"Bearer {os.environ['OPENAI_API_KEY']}"}
         best = {"gateway": float("inf"), "raw": float("inf")}

@@ -3,7 +3,9 @@
 // with one user-assigned managed identity. No keys or connection strings with secrets.
 //
 // `azd up` deploys this at subscription scope: it creates the resource group, then the
-// modules in ./app, each owning one concern.
+// local modules in ./app, each owning one concern and declaring its resources directly
+// (no registry modules), so checkov and tests/infra see every resource. Resource types
+// and API versions: api-versions.json.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -101,9 +103,33 @@ var tags = {
 var useExistingOpenAi = !empty(existingOpenAiEndpoint)
 var functionAppName = '${abbrs.functionApp}api-${resourceToken}'
 var deploymentContainerName = 'app-package'
-var resultsContainerName = 'workflow-results'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+// The app's data account (BATON_STORAGE): a request may name blobs only in the input
+// container (BATON_INPUT_CONTAINERS); the others are the app's own. Queues: workflow
+// requests (and their poison queue), lifecycle events, and the Event Grid deliveries of
+// new inbox blobs (and their poison queue); inbox-deadletter keeps undeliverable events.
+var inputContainerName = 'inbox'
+var resultsContainerName = 'workflow-results'
+var cacheContainerName = 'baton-cache'
+var bundleContainerName = 'baton-bundles'
+var deadLetterContainerName = 'inbox-deadletter'
+var dataContainerNames = [
+  inputContainerName
+  resultsContainerName
+  cacheContainerName
+  bundleContainerName
+  deadLetterContainerName
+]
+var blobEventsQueueName = 'inbox-events'
+var dataQueueNames = [
+  'workflow-requests'
+  'workflow-requests-poison'
+  'workflow-events'
+  blobEventsQueueName
+  'inbox-events-poison'
+]
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: empty(resourceGroupName) ? '${abbrs.resourceGroup}${environmentName}' : resourceGroupName
   location: location
   tags: tags
@@ -140,6 +166,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
   }
 }
 
+// The host's account (AzureWebJobsStorage): task hub, host keys, deployment package.
 module storage 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -149,11 +176,53 @@ module storage 'app/storage.bicep' = {
     tags: tags
     containerNames: [
       deploymentContainerName
-      resultsContainerName
+    ]
+    privateServices: [
+      'blob'
+      'queue'
+      'table'
     ]
     vnetEnabled: vnetEnabled
     privateEndpointSubnetId: vnetEnabled ? network.outputs.privateEndpointSubnetId : ''
     privateDnsZoneIds: vnetEnabled ? network.outputs.storageDnsZoneIds : {}
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+// The app's data account (BATON_STORAGE): documents, results, cache, bundles, queues.
+module dataStorage 'app/storage.bicep' = {
+  name: 'data-storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageAccount}data${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: dataContainerNames
+    queueNames: dataQueueNames
+    privateServices: [
+      'blob'
+      'queue'
+    ]
+    vnetEnabled: vnetEnabled
+    allowTrustedServices: true
+    privateEndpointSubnetId: vnetEnabled ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneIds: vnetEnabled ? network.outputs.storageDnsZoneIds : {}
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+module events 'app/events.bicep' = {
+  name: 'events'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridSystemTopic}data-${resourceToken}'
+    location: location
+    tags: tags
+    dataStorageAccountName: dataStorage.outputs.name
+    containerName: inputContainerName
+    queueName: blobEventsQueueName
+    deadLetterContainerName: deadLetterContainerName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -172,6 +241,7 @@ module openAi 'app/openai.bicep' = if (!useExistingOpenAi) {
     vnetEnabled: vnetEnabled
     privateEndpointSubnetId: vnetEnabled ? network.outputs.privateEndpointSubnetId : ''
     privateDnsZoneIds: vnetEnabled ? network.outputs.openAiDnsZoneIds : []
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -199,9 +269,11 @@ module api 'app/api.bicep' = {
     tags: tags
     identityId: identity.outputs.resourceId
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    hostStorageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
+    dataStorageAccountName: dataStorage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
@@ -211,7 +283,10 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_DEPLOYMENT: openAiDeployment
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       TASKHUB_NAME: taskHubName
+      BATON_INPUT_CONTAINERS: inputContainerName
       BATON_RESULTS_CONTAINER: resultsContainerName
+      BATON_CACHE_CONTAINER: cacheContainerName
+      BATON_BUNDLE_CONTAINER: bundleContainerName
     }, extraAppSettings)
   }
 }
@@ -220,7 +295,8 @@ module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
   params: {
-    storageAccountName: storage.outputs.name
+    hostStorageAccountName: storage.outputs.name
+    dataStorageAccountName: dataStorage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     schedulerName: useDurableTaskScheduler ? dts.outputs.name : ''
     appPrincipalId: identity.outputs.principalId
@@ -263,8 +339,11 @@ output AZURE_API_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_OPENAI_ENDPOINT string = openAiEndpoint
 output AZURE_OPENAI_DEPLOYMENT string = openAiDeployment
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
-output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
-output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output AZURE_STORAGE_ACCOUNT_NAME string = dataStorage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = dataStorage.outputs.blobEndpoint
+output AZURE_STORAGE_QUEUE_ENDPOINT string = dataStorage.outputs.queueEndpoint
+output AZURE_HOST_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_EVENT_GRID_SYSTEM_TOPIC string = events.outputs.topicName
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output TASKHUB_NAME string = taskHubName
 output AZURE_DURABLE_TASK_SCHEDULER_ENDPOINT string = useDurableTaskScheduler ? dts.outputs.endpoint : ''

@@ -1,58 +1,90 @@
 """``parallel``: split -> analyze | summarize | categorize -> merge -> aggregate.
 
-The seed's second graph.  A branch that fails after its retries is recorded and the
-aggregate is built from the others (``degraded: true``); only when nothing usable is left
-does the error handler take over.
+The seed's second graph.  Each branch runs as an ``agent_step`` child and the stage waits
+for them one at a time (``task_any``), so progress shows each agent as it finishes.  A
+branch that fails after its retries is recorded and the aggregate is built from the others
+(``degraded: true``); only when nothing usable is left does the error handler take over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import azure.durable_functions as df
 
-from agents.names import AGGREGATE, ANALYZE, CATEGORIZE, COLLECT_DATA, SUMMARIZE
+from agents.aggregate import NAME as AGGREGATE
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
+from agents.collect_data import NAME as COLLECT_DATA
+from agents.error_handler import NAME as ERROR_HANDLER
+from agents.summarize import NAME as SUMMARIZE
 
-from .names import PARALLEL
-from .state import WorkflowRun
-from .steps import Steps, aggregate, collect, handle_failure, run_parallel, run_workflow
+from .agent_step import AGENT_STEP
+from .graph import COMPLETED, Graph
+from .results import SAVE_RESULT
+from .workflow import Workflow, WorkflowRun
 
 bp = df.Blueprint()
+WORKFLOW = Workflow(
+    name="parallel",
+    description="Collect, then analyze, summarize and categorize in parallel; aggregate what succeeded.",
+    graph=Graph("""
+        collect_data[Split: collect data] --> analyze[Analyze] & summarize[Summarize] & categorize[Categorize]
+        analyze & summarize & categorize --> merge{Merge}
+        merge -->|any result| aggregate[Aggregator]
+        merge -->|nothing usable| error_handler[Error handler]
+        aggregate --> done([Report])
+    """),
+)
 BRANCHES = (ANALYZE, SUMMARIZE, CATEGORIZE)
-AGENTS = [COLLECT_DATA, *BRANCHES, AGGREGATE]
 
 
-def analysis_stages(
-    context: Any, run: WorkflowRun, options: dict[str, Any], request: dict[str, Any],
-    checkpoint: Callable[[], Steps] | None = None,
-) -> Steps:
-    """Collect, fan out to the branches, fan in, aggregate; returns ``"succeeded"``,
-    ``"degraded"`` or ``"failed"`` (after the error handler ran).  ``checkpoint`` runs
-    after each stage that succeeded."""
-    collected = yield from collect(context, run, options, request)
-    if not collected.ok:
-        yield from handle_failure(context, run, options, collected)
-        return "failed"
-    if checkpoint:
-        yield from checkpoint()
-    run.enter("analysis")
-    outcomes = yield from run_parallel(context, run, list(BRANCHES), options, bundle=collected.output)
-    if not any(o.ok for o in outcomes):
-        yield from handle_failure(context, run, options, outcomes[0], collected.output)
-        return "failed"
-    if checkpoint:
-        yield from checkpoint()
-    merged = yield from aggregate(context, run, options, collected.output)
-    if not merged.ok:
-        yield from handle_failure(context, run, options, merged, collected.output)
-        return "failed"
-    return "degraded" if run.errors else "succeeded"
-
-
-@bp.orchestration_trigger(context_name="context", orchestration=PARALLEL)
-def parallel_workflow(context: df.DurableOrchestrationContext):
+@bp.orchestration_trigger(context_name="context", orchestration=WORKFLOW.name)
+def parallel(context: df.DurableOrchestrationContext):
     """Fan out the three analysis agents and merge their results."""
-    return (yield from run_workflow(
-        context, PARALLEL, AGENTS, lambda run, options, request: analysis_stages(context, run, options, request)
-    ))
+    run = WorkflowRun(context, WORKFLOW)
+
+    run.stage("collect", COLLECT_DATA)
+    try:
+        result = yield context.call_activity_with_retry(
+            COLLECT_DATA, run.retry, run.input_for(COLLECT_DATA, request=run.request))
+    except Exception as exc:
+        result = exc
+    collected = run.record(COLLECT_DATA, result)
+    run.collected(collected)
+
+    if collected.ok:
+        run.stage("analysis", *BRANCHES)
+        branches = {}
+        for agent in BRANCHES:
+            step, child_id = run.branch(agent, bundle=collected.output)
+            branches[context.call_sub_orchestrator(AGENT_STEP, step, child_id)] = agent
+        while branches:
+            finished = yield context.task_any(list(branches))
+            run.record_branch(branches.pop(finished), finished.result)
+        run.require_any(BRANCHES)
+        run.mark("merge", COMPLETED)
+
+    if not run.failure:
+        run.stage("aggregate", AGGREGATE)
+        try:
+            result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
+                AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
+        except Exception as exc:
+            result = exc
+        run.report = run.record(AGGREGATE, result).output
+
+    if run.failure:
+        run.stage("error_handler", ERROR_HANDLER)
+        try:
+            result = yield context.call_activity_with_retry(ERROR_HANDLER, run.retry, run.input_for(
+                ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
+        except Exception as exc:
+            result = exc
+        run.handled(ERROR_HANDLER, result)
+
+    state = run.finish(end=None if run.failure else "done")
+    try:
+        state["saved_as"] = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
+    except Exception as exc:
+        run.trace("saving the result failed: %s", exc)
+        state["saved_as"] = None
+    return state

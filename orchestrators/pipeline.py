@@ -1,31 +1,99 @@
-"""``pipeline``: the seed's complete example, a ``workflow_state`` saved as it goes.
+"""``pipeline``: the seed's complete example, its ``workflow_state`` saved as it goes.
 
-collect -> parallel analysis stage -> aggregate -> final state.  The state's ``status``
-moves through ``collecting``, ``analyzing``, ``aggregating`` to ``completed`` with a
-timestamp per stage (from ``context.current_utc_datetime``).  The state is saved as a blob
-after every stage and updated with the final state at the end (the seed's "save / update /
-final state"), so a reader of ``workflow-results`` sees a long run progress too.
+collect -> parallel analysis -> aggregate -> final state.  The state's ``status`` moves
+through ``collecting``, ``analyzing``, ``aggregating`` to ``completed`` with a timestamp per
+stage; it is saved as a blob after every stage that succeeded and once more at the end (the
+seed's "save / update / final state"), so a reader of ``workflow-results`` sees a long run
+progress too.  Failures behave as in ``parallel``.
 """
 
 from __future__ import annotations
 
 import azure.durable_functions as df
 
-from .names import PIPELINE
-from .parallel import AGENTS, analysis_stages
-from .steps import run_workflow, save
+from agents.aggregate import NAME as AGGREGATE
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
+from agents.collect_data import NAME as COLLECT_DATA
+from agents.error_handler import NAME as ERROR_HANDLER
+from agents.summarize import NAME as SUMMARIZE
+
+from .agent_step import AGENT_STEP
+from .graph import COMPLETED, Graph
+from .results import SAVE_RESULT
+from .workflow import Workflow, WorkflowRun
 
 bp = df.Blueprint()
+WORKFLOW = Workflow(
+    name="pipeline",
+    description="The complete example: parallel analysis with the workflow state saved after every stage.",
+    graph=Graph("""
+        collect_data[Collect data] --> analyze[Analyze] & summarize[Summarize] & categorize[Categorize]
+        analyze & summarize & categorize --> merge{Merge}
+        merge -->|any result| aggregate[Aggregator]
+        merge -->|nothing usable| error_handler[Error handler]
+        aggregate --> done([Final state saved])
+    """),
+)
+BRANCHES = (ANALYZE, SUMMARIZE, CATEGORIZE)
 
 
-@bp.orchestration_trigger(context_name="context", orchestration=PIPELINE)
-def pipeline_workflow(context: df.DurableOrchestrationContext):
-    """Run every stage, saving the workflow state after each; return the final state."""
+@bp.orchestration_trigger(context_name="context", orchestration=WORKFLOW.name)
+def pipeline(context: df.DurableOrchestrationContext):
+    """Collect, analyse in parallel, aggregate; save the workflow state after every stage."""
+    run = WorkflowRun(context, WORKFLOW)
 
-    def stages(run, options, request):
-        def checkpoint():
-            yield from save(context, run, run.snapshot(), options)
+    run.stage("collect", COLLECT_DATA)
+    try:
+        result = yield context.call_activity_with_retry(
+            COLLECT_DATA, run.retry, run.input_for(COLLECT_DATA, request=run.request))
+    except Exception as exc:
+        result = exc
+    collected = run.record(COLLECT_DATA, result)
+    run.collected(collected)
 
-        return (yield from analysis_stages(context, run, options, request, checkpoint))
+    if collected.ok:
+        try:  # checkpoint: the workflow state so far, as a blob
+            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
+        run.stage("analysis", *BRANCHES)
+        branches = {}
+        for agent in BRANCHES:
+            step, child_id = run.branch(agent, bundle=collected.output)
+            branches[context.call_sub_orchestrator(AGENT_STEP, step, child_id)] = agent
+        while branches:
+            finished = yield context.task_any(list(branches))
+            run.record_branch(branches.pop(finished), finished.result)
+        run.require_any(BRANCHES)
+        run.mark("merge", COMPLETED)
 
-    return (yield from run_workflow(context, PIPELINE, AGENTS, stages))
+    if not run.failure:
+        try:  # checkpoint
+            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
+        run.stage("aggregate", AGGREGATE)
+        try:
+            result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
+                AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
+        except Exception as exc:
+            result = exc
+        run.report = run.record(AGGREGATE, result).output
+
+    if run.failure:
+        run.stage("error_handler", ERROR_HANDLER)
+        try:
+            result = yield context.call_activity_with_retry(ERROR_HANDLER, run.retry, run.input_for(
+                ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
+        except Exception as exc:
+            result = exc
+        run.handled(ERROR_HANDLER, result)
+
+    state = run.finish(end=None if run.failure else "done")
+    try:
+        state["saved_as"] = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
+    except Exception as exc:
+        run.trace("saving the result failed: %s", exc)
+        state["saved_as"] = None
+    return state

@@ -1,7 +1,8 @@
 """``save_workflow_result``: the one activity that is not an agent.
 
-Writes a finished workflow's state as a JSON blob, ``workflow-results/<workflow>/<instance>.json``
-(container from ``BATON_RESULTS_CONTAINER``), so results outlive history purges.  Writing the
+Writes a workflow's state as a JSON blob, ``workflow-results/<workflow>/<instance>.json``
+(container from ``BATON_RESULTS_CONTAINER``, account from ``BATON_STORAGE`` else
+``AzureWebJobsStorage``), so results outlive history purges.  Writing the
 same state twice overwrites one blob: idempotent under at-least-once delivery.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from typing import Any
 
@@ -16,12 +18,13 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContentSettings
 
+from agents.settings import Settings
 from agents.storage import blob_service_client
 
-from .names import SAVE_RESULT
-
 bp = df.Blueprint()
+log = logging.getLogger("baton.workflows")
 DEFAULT_CONTAINER = "workflow-results"
+SAVE_RESULT = "save_workflow_result"
 
 
 def results_container() -> str:
@@ -29,12 +32,16 @@ def results_container() -> str:
 
 
 @bp.activity_trigger(input_name="record", activity=SAVE_RESULT)
-async def save_workflow_result(record: dict[str, Any]) -> str:
-    """Store ``record["state"]``; returns ``container/blob``."""
+async def save_workflow_result(record: dict[str, Any]) -> str | None:
+    """Store ``record["state"]``; returns ``container/blob`` (``None``: no storage is configured)."""
+    storage = Settings.from_env().storage
+    if not storage.configured:
+        log.warning("no BATON_STORAGE / AzureWebJobsStorage: the result of %s is not saved", record["instance_id"])
+        return None
     container = results_container()
     name = f"{record['workflow']}/{record['instance_id']}.json"
     body = json.dumps(record["state"], ensure_ascii=False, indent=2).encode("utf-8")
-    async with blob_service_client() as service:
+    async with blob_service_client(storage) as service:
         client = service.get_container_client(container)
         with contextlib.suppress(ResourceExistsError):
             await client.create_container()

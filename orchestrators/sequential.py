@@ -1,48 +1,78 @@
 """``sequential``: collect -> analyze -> summarize -> categorize; any failure -> error handler.
 
-The seed's first graph.  A failed step does not crash the workflow: the error-handler
-agent turns the failure into a report and the instance completes with ``outcome: failed``.
+The seed's first graph.  A failed step does not crash the workflow: the error-handler agent
+turns the failure into a report and the instance completes with ``outcome: failed``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 
-from agents.names import ANALYZE, CATEGORIZE, COLLECT_DATA, SUMMARIZE
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
+from agents.collect_data import NAME as COLLECT_DATA
+from agents.error_handler import NAME as ERROR_HANDLER
+from agents.summarize import NAME as SUMMARIZE
 
-from .names import SEQUENTIAL
-from .state import WorkflowRun
-from .steps import Steps, collect, handle_failure, run_agent, run_workflow
+from .graph import COMPLETED, Graph
+from .results import SAVE_RESULT
+from .workflow import Workflow, WorkflowRun
 
 bp = df.Blueprint()
+WORKFLOW = Workflow(
+    name="sequential",
+    description="The agents one after another; any failure goes to the error handler.",
+    graph=Graph("""
+        collect_data[Collect data] --> analyze[Analyze] --> summarize[Summarize] --> categorize[Categorize]
+        categorize --> ok{Success?}
+        ok -->|yes| done([Complete])
+        ok -->|no| error_handler[Error handler]
+    """),
+)
 STEPS = (ANALYZE, SUMMARIZE, CATEGORIZE)
 
 
-def sequential_stages(context: Any, run: WorkflowRun, options: dict[str, Any], request: dict[str, Any]) -> Steps:
-    failed = None
-    collected = yield from collect(context, run, options, request)
-    if not collected.ok:
-        failed = collected
-    for agent in STEPS:
-        if failed is not None:
-            break
-        run.enter(agent)
-        outcome = yield from run_agent(context, run, agent, options, bundle=collected.output)
-        if not outcome.ok:
-            failed = outcome
-    if failed is not None:
-        yield from handle_failure(context, run, options, failed, collected.output if collected.ok else None)
-        return "failed"
-    run.report = {agent: run.results[agent] for agent in STEPS}
-    return "succeeded"
-
-
-@bp.orchestration_trigger(context_name="context", orchestration=SEQUENTIAL)
-def sequential_workflow(context: df.DurableOrchestrationContext):
+@bp.orchestration_trigger(context_name="context", orchestration=WORKFLOW.name)
+def sequential(context: df.DurableOrchestrationContext):
     """Run the agents one after another on the collected documents."""
-    return (yield from run_workflow(
-        context, SEQUENTIAL, [COLLECT_DATA, *STEPS],
-        lambda run, options, request: sequential_stages(context, run, options, request),
-    ))
+    run = WorkflowRun(context, WORKFLOW)
+
+    run.stage("collect", COLLECT_DATA)
+    try:
+        result = yield context.call_activity_with_retry(
+            COLLECT_DATA, run.retry, run.input_for(COLLECT_DATA, request=run.request))
+    except Exception as exc:
+        result = exc
+    collected = run.record(COLLECT_DATA, result)
+    run.collected(collected)
+
+    for agent in STEPS:
+        if run.failure:
+            break
+        run.stage(agent, agent)
+        try:
+            result = yield context.call_activity_with_retry(
+                agent, run.retry, run.input_for(agent, bundle=collected.output))
+        except Exception as exc:
+            result = exc
+        run.record(agent, result)
+
+    run.mark("ok", COMPLETED)
+    if run.failure:
+        run.stage("error_handler", ERROR_HANDLER)
+        try:
+            result = yield context.call_activity_with_retry(ERROR_HANDLER, run.retry, run.input_for(
+                ERROR_HANDLER, failure=run.failure.model_dump(), results=run.results, bundle=collected.output or None))
+        except Exception as exc:
+            result = exc
+        run.handled(ERROR_HANDLER, result)
+    else:
+        run.report = {agent: run.results[agent] for agent in STEPS}
+
+    state = run.finish(end=None if run.failure else "done")
+    try:
+        state["saved_as"] = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
+    except Exception as exc:
+        run.trace("saving the result failed: %s", exc)
+        state["saved_as"] = None
+    return state

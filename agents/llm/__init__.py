@@ -1,19 +1,6 @@
-"""The LLM gateway and its backends: ``azure-openai`` (Entra ID), ``openai`` (compatible), ``offline``.
-
-``complete`` lives in :mod:`agents.llm.gateway`; it is importable from here too (loaded on
-first use, which keeps :mod:`agents.settings` free of an import cycle).
-"""
-
-from typing import Any
+"""The LLM gateway (:mod:`agents.llm.gateway`, ``complete``) and its backends: ``azure-openai``
+(Entra ID), ``openai`` (any compatible server) and ``offline`` (each agent's own behaviour)."""
 
 from .errors import AgentError, PermanentAgentError, TransientAgentError
 
-__all__ = ["AgentError", "PermanentAgentError", "TransientAgentError", "complete"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "complete":
-        from .gateway import complete
-
-        return complete
-    raise AttributeError(name)
+__all__ = ["AgentError", "PermanentAgentError", "TransientAgentError"]

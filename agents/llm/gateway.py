@@ -1,11 +1,12 @@
-"""The LLM gateway: ``complete(spec, payload) -> AgentResult``.
+"""The LLM gateway: ``complete(agent, payload) -> AgentResult``.
 
 1. Read the settings now and pick the backend: ``azure-openai``, ``openai`` or ``offline``.
 2. (LLM backends) Key the call (:func:`agents.cache.cache_key`); a permanent failure of the
    same key remembered in process is raised again without a request; a cached result is
    returned with ``cached: true`` and zero usage (this call spent nothing).
-3. Ask for JSON matching ``spec.output_model``, validate it, and repair once on failure;
-   usage of both requests is summed.  ``spec.finalize`` completes the output.
+3. Ask for JSON matching ``spec.output_model`` (the SDK's strict schema by default, see
+   :mod:`agents.llm.structured`) and validate it; on servers without strict mode, repair
+   once on failure (usage of both requests is summed).  ``spec.finalize`` completes the output.
 4. Account: backend, model, latency, tokens, cost (price table in settings); store the result.
 
 Failures are :class:`TransientAgentError` or :class:`PermanentAgentError`; nothing else
@@ -14,35 +15,35 @@ escapes except programming errors.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..agent import Agent
 from ..cache import ResultCache, cache_key, failures
 from ..logs import AgentLogger, CallContext, agent_logger
 from ..models import AgentResult, Usage
 from ..settings import AZURE_OPENAI, OFFLINE, Settings
-from ..specs import AgentSpec
-from . import azure, offline, openai_compat
+from . import azure, openai_compat
 from .chat import ChatBackend
 from .errors import PermanentAgentError, TransientAgentError
+from .offline import run_offline
 from .pricing import cost_usd, price_for
 from .structured import (
+    STRICT,
     OutputInvalid,
     build_messages,
     call_schema,
-    estimate_tokens,
-    parse_reply,
+        parse_reply,
     repair_messages,
     response_format,
 )
 
 
 async def complete(
-    spec: AgentSpec, payload: Mapping[str, Any], *, settings: Settings | None = None,
+    spec: Agent, payload: Mapping[str, Any], *, settings: Settings | None = None,
     context: CallContext | None = None,
 ) -> AgentResult:
     """Run ``spec`` on ``payload`` with the configured backend; see the module docstring."""
@@ -50,7 +51,7 @@ async def complete(
     context = context or CallContext(agent=spec.name)
     log = agent_logger(__name__, context)
     if settings.backend == OFFLINE:
-        return run_offline(spec, payload, context)
+        return run_offline(spec, payload, context.attempt)
     backend = select_backend(settings)
     key = cache_key(spec, backend.name, backend.model, payload)
     remembered = failures.recall(key)
@@ -96,27 +97,13 @@ def select_backend(settings: Settings) -> ChatBackend:
     return openai_compat.backend(settings)
 
 
-def run_offline(spec: AgentSpec, payload: Mapping[str, Any], context: CallContext | None = None) -> AgentResult:
-    """The offline backend's result: deterministic output, estimated tokens, no cost."""
-    started = time.perf_counter()
-    output = spec.complete_output(offline.produce(spec.name, spec.output_model, payload), payload)
-    dumped = output.model_dump(mode="json")
-    prompt = estimate_tokens(spec.instructions + json.dumps(payload, ensure_ascii=False, sort_keys=True))
-    completion = estimate_tokens(json.dumps(dumped, ensure_ascii=False))
-    return AgentResult(
-        agent=spec.name, output=dumped, backend=OFFLINE, model=offline.MODEL, latency_ms=_ms(started),
-        usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
-                    estimated=True),
-        cost_usd=0.0, cached=False, attempt=context.attempt if context else None, llm_requests=0,
-    )
-
-
 async def _structured_call(
-    backend: ChatBackend, spec: AgentSpec, payload: Mapping[str, Any], log: AgentLogger
+    backend: ChatBackend, spec: Agent, payload: Mapping[str, Any], log: AgentLogger
 ) -> tuple[BaseModel, Usage, str, int]:
     """Ask, validate, repair once; returns ``(output, usage, model, requests)``."""
     validation_context = dict(payload.get("options") or {})
-    schema = call_schema(spec.output_model, spec.choices, validation_context)
+    strict = backend.response_format == STRICT
+    schema = call_schema(spec.output_model, spec.choices, validation_context, strict=strict)
     messages = build_messages(spec.instructions, schema, payload)
     ask = {
         "temperature": spec.temperature, "max_tokens": spec.max_output_tokens, "agent": spec.name, "logger": log,
@@ -127,6 +114,10 @@ async def _structured_call(
     try:
         parsed = parse_reply(spec.output_model, reply.content, validation_context)
     except OutputInvalid as problem:
+        if strict:  # the service held the model to the schema: asking again cannot help
+            raise PermanentAgentError(
+                f"the reply did not match {spec.output_model.__name__}: {problem}", kind="schema", agent=spec.name,
+            ) from None
         log.warning("reply did not validate (%s); asking once more", problem)
         repaired = await backend.chat(repair_messages(messages, reply.content, problem), **ask)
         usage, requests = usage + repaired.usage, 2

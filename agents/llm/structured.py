@@ -1,9 +1,14 @@
 """Structured output: ask for JSON matching the output model, parse and validate the reply.
 
-The schema travels twice: in the system message (so any server works, even with
-``response_format`` off) and as ``response_format`` (``json_schema`` by default, or
-``json_object``).  A reply that fails validation is answered with one repair message that
-quotes the validation errors.
+``BATON_RESPONSE_FORMAT`` says what the server supports:
+
+* ``strict`` (default; OpenAI, Azure OpenAI): the openai SDK's own strict JSON schema of the
+  output model (``type_to_response_format_param``, as ``chat.completions.parse`` sends it),
+  so the service holds the model to the schema; a refusal is a permanent failure with the
+  model's reason, and a reply that still fails validation is a permanent ``schema`` failure.
+* ``json_schema`` / ``json_object`` / ``none``: OpenAI-compatible servers without strict
+  mode; the schema also travels in the system message, and a reply that fails validation
+  is answered with one repair message that quotes the validation errors.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel, ValidationError
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 _MAX_PROBLEMS = 8
+STRICT = "strict"
 
 
 class OutputInvalid(Exception):
@@ -30,15 +37,22 @@ class OutputInvalid(Exception):
 
 
 @functools.lru_cache(maxsize=64)
-def schema_json(model: type[BaseModel]) -> str:
-    return json.dumps(model.model_json_schema(), separators=(",", ":"), sort_keys=True)
+def schema_json(model: type[BaseModel], strict: bool = False) -> str:
+    """The model's JSON schema: the SDK's strict form, or pydantic's own."""
+    schema = strict_format(model)["json_schema"]["schema"] if strict else model.model_json_schema()
+    return json.dumps(schema, separators=(",", ":"), sort_keys=True)
+
+
+def strict_format(model: type[BaseModel]) -> dict[str, Any]:
+    """``response_format`` exactly as the openai SDK builds it for ``parse(response_format=model)``."""
+    return dict(type_to_response_format_param(model))  # type: ignore[arg-type]
 
 
 def call_schema(
-    model: type[BaseModel], choices: Iterable[tuple[str, str]], options: Mapping[str, Any]
+    model: type[BaseModel], choices: Iterable[tuple[str, str]], options: Mapping[str, Any], *, strict: bool = False,
 ) -> dict[str, Any]:
     """The output schema for one call: ``(field, option)`` choices become enums (``category`` from ``taxonomy``)."""
-    schema = json.loads(schema_json(model))
+    schema = json.loads(schema_json(model, strict))
     for field_name, option in choices:
         values = options.get(option)
         if values and field_name in schema.get("properties", {}):
@@ -57,7 +71,9 @@ def build_messages(instructions: str, schema: Mapping[str, Any], payload: Mappin
 
 
 def response_format(name: str, schema: Mapping[str, Any], mode: str) -> dict[str, Any] | None:
-    """The ``response_format`` request field for ``mode`` (``json_schema``, ``json_object``, ``none``)."""
+    """The ``response_format`` request field for ``mode`` (``strict``, ``json_schema``, ``json_object``, ``none``)."""
+    if mode == STRICT:
+        return {"type": "json_schema", "json_schema": {"schema": dict(schema), "name": name, "strict": True}}
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": name, "schema": dict(schema), "strict": False}}
     if mode == "json_object":

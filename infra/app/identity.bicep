@@ -1,18 +1,16 @@
 // The app's user-assigned managed identity: every data-plane call (Storage, Application
-// Insights, Azure OpenAI, Durable Task Scheduler) authenticates as it. Roles: rbac.bicep.
+// Insights, Azure OpenAI, Durable Task Scheduler) authenticates as it. Roles: rbac.bicep,
+// openai-access.bicep.
 param name string
 param location string
 param tags object
 
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
-  name: 'user-assigned-identity'
-  params: {
-    name: name
-    location: location
-    tags: tags
-  }
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: name
+  location: location
+  tags: tags
 }
 
-output resourceId string = identity.outputs.resourceId
-output clientId string = identity.outputs.clientId
-output principalId string = identity.outputs.principalId
+output resourceId string = identity.id
+output clientId string = identity.properties.clientId
+output principalId string = identity.properties.principalId

@@ -1,6 +1,7 @@
 // Log Analytics + workspace-based Application Insights, both with local (key) auth off:
 // telemetry is accepted only from Entra ID identities (Monitoring Metrics Publisher, see
 // rbac.bicep), which is why the app sets APPLICATIONINSIGHTS_AUTHENTICATION_STRING.
+// The workspace also receives every diagnostic setting in infra/ (resource logs).
 param logAnalyticsName string
 param applicationInsightsName string
 param location string
@@ -9,32 +10,35 @@ param tags object
 @description('Days Log Analytics keeps data (30 is the free retention).')
 param retentionInDays int = 30
 
-module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.13.0' = {
-  name: 'log-analytics'
-  params: {
-    name: logAnalyticsName
-    location: location
-    tags: tags
-    skuName: 'PerGB2018'
-    dataRetention: retentionInDays
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: retentionInDays
     features: {
       disableLocalAuth: true
+      enableLogAccessUsingOnlyResourcePermissions: true
     }
   }
 }
 
-module applicationInsights 'br/public:avm/res/insights/component:0.6.0' = {
-  name: 'application-insights'
-  params: {
-    name: applicationInsightsName
-    location: location
-    tags: tags
-    kind: 'web'
-    applicationType: 'web'
-    workspaceResourceId: logAnalytics.outputs.resourceId
-    disableLocalAuth: true
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: applicationInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    IngestionMode: 'LogAnalytics'
+    DisableLocalAuth: true
   }
 }
 
-output applicationInsightsName string = applicationInsights.outputs.name
-output logAnalyticsName string = logAnalytics.outputs.name
+output applicationInsightsName string = applicationInsights.name
+output logAnalyticsName string = logAnalytics.name
+output logAnalyticsId string = logAnalytics.id

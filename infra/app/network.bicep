@@ -1,6 +1,7 @@
 // Optional network isolation: a virtual network with one subnet delegated to the Flex
 // Consumption app (outbound integration) and one for private endpoints, plus the private
-// DNS zones that make the Storage and Azure OpenAI endpoints resolve to those endpoints.
+// DNS zones that make the Storage (both accounts) and Azure OpenAI endpoints resolve to
+// those endpoints.
 param name string
 param location string
 param tags object
@@ -9,61 +10,80 @@ param addressPrefix string = '10.0.0.0/16'
 param appSubnetPrefix string = '10.0.1.0/24'
 param privateEndpointSubnetPrefix string = '10.0.2.0/24'
 
+var storageSuffix = environment().suffixes.storage
 var zoneNames = [
-  'privatelink.blob.${environment().suffixes.storage}'
-  'privatelink.queue.${environment().suffixes.storage}'
-  'privatelink.table.${environment().suffixes.storage}'
+  'privatelink.blob.${storageSuffix}'
+  'privatelink.queue.${storageSuffix}'
+  'privatelink.table.${storageSuffix}'
   'privatelink.openai.azure.com'
   'privatelink.cognitiveservices.azure.com'
 ]
 
-module vnet 'br/public:avm/res/network/virtual-network:0.6.1' = {
-  name: 'virtual-network'
-  params: {
-    name: name
-    location: location
-    tags: tags
-    addressPrefixes: [
-      addressPrefix
-    ]
+resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    // #checkov:skip=CKV_AZURE_182: Azure-provided DNS is what resolves the linked private DNS zones below; custom DNS servers would bypass them.
+    // #checkov:skip=CKV_AZURE_183: Azure-provided DNS is what resolves the linked private DNS zones below; custom DNS servers would bypass them.
+    addressSpace: {
+      addressPrefixes: [
+        addressPrefix
+      ]
+    }
     subnets: [
       {
         name: 'app'
-        addressPrefix: appSubnetPrefix
-        delegation: 'Microsoft.App/environments'
+        properties: {
+          addressPrefix: appSubnetPrefix
+          delegations: [
+            {
+              name: 'flex-consumption'
+              properties: {
+                serviceName: 'Microsoft.App/environments'
+              }
+            }
+          ]
+        }
       }
       {
         name: 'private-endpoints'
-        addressPrefix: privateEndpointSubnetPrefix
-        privateEndpointNetworkPolicies: 'Disabled'
+        properties: {
+          addressPrefix: privateEndpointSubnetPrefix
+          privateEndpointNetworkPolicies: 'Disabled'
+        }
       }
     ]
   }
 }
 
-module zones 'br/public:avm/res/network/private-dns-zone:0.7.1' = [for zoneName in zoneNames: {
-  name: 'dns-${split(zoneName, '.')[1]}'
-  params: {
-    name: zoneName
-    location: 'global'
-    tags: tags
-    virtualNetworkLinks: [
-      {
-        virtualNetworkResourceId: vnet.outputs.resourceId
-        registrationEnabled: false
-      }
-    ]
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [for zoneName in zoneNames: {
+  name: zoneName
+  location: 'global'
+  tags: tags
+}]
+
+resource links 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [for (zoneName, i) in zoneNames: {
+  parent: zones[i]
+  name: '${name}-link'
+  location: 'global'
+  tags: tags
+  properties: {
+    virtualNetwork: {
+      id: vnet.id
+    }
+    registrationEnabled: false
   }
 }]
 
-output appSubnetId string = vnet.outputs.subnetResourceIds[0]
-output privateEndpointSubnetId string = vnet.outputs.subnetResourceIds[1]
+output appSubnetId string = vnet.properties.subnets[0].id
+output privateEndpointSubnetId string = vnet.properties.subnets[1].id
 output storageDnsZoneIds object = {
-  blob: zones[0].outputs.resourceId
-  queue: zones[1].outputs.resourceId
-  table: zones[2].outputs.resourceId
+  blob: zones[0].id
+  queue: zones[1].id
+  table: zones[2].id
 }
 output openAiDnsZoneIds array = [
-  zones[3].outputs.resourceId
-  zones[4].outputs.resourceId
+  zones[3].id
+  zones[4].id
 ]

@@ -10,7 +10,7 @@ var openAiRoles = [
   '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd' // Cognitive Services OpenAI User
 ]
 
-resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
+resource account 'Microsoft.CognitiveServices/accounts@2025-06-01' existing = {
   name: accountName
 }
 

@@ -21,54 +21,95 @@ param privateEndpointSubnetId string = ''
 @description('Private DNS zone ids for the account endpoint (openai, cognitiveservices).')
 param privateDnsZoneIds array = []
 
-var dnsZoneConfigs = [for zoneId in privateDnsZoneIds: {
-  privateDnsZoneResourceId: zoneId
-}]
+@description('Log Analytics workspace that receives the account\'s resource logs.')
+param logAnalyticsWorkspaceId string
 
-var privateEndpoints = [
-  {
-    service: 'account'
-    subnetResourceId: privateEndpointSubnetId
-    privateDnsZoneGroup: {
-      privateDnsZoneGroupConfigs: dnsZoneConfigs
-    }
+resource account 'Microsoft.CognitiveServices/accounts@2025-06-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: kind
+  sku: {
+    name: 'S0'
   }
-]
-
-module account 'br/public:avm/res/cognitive-services/account:0.13.2' = {
-  name: 'openai-account'
-  params: {
-    name: name
-    location: location
-    tags: tags
-    kind: kind
-    sku: 'S0'
+  properties: {
+    // #checkov:skip=CKV_AZURE_134: without VNET_ENABLED the app reaches Azure OpenAI over its public endpoint (Entra ID only, keys off); VNET_ENABLED=true disables public access.
+    // #checkov:skip=CKV_AZURE_238: the account calls no other Azure service, so an identity of its own would be an unused principal; callers authenticate with theirs.
     customSubDomainName: name
     disableLocalAuth: true
     publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
     networkAcls: {
       defaultAction: vnetEnabled ? 'Deny' : 'Allow'
-      bypass: 'AzureServices'
     }
-    privateEndpoints: vnetEnabled ? privateEndpoints : []
-    deployments: [
+  }
+}
+
+resource deployment 'Microsoft.CognitiveServices/accounts/deployments@2025-06-01' = {
+  parent: account
+  name: modelName
+  sku: {
+    name: deploymentSku
+    capacity: deploymentCapacity
+  }
+  properties: {
+    model: {
+      format: 'OpenAI'
+      name: modelName
+      version: modelVersion
+    }
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
       {
-        name: modelName
-        model: {
-          format: 'OpenAI'
-          name: modelName
-          version: modelVersion
-        }
-        sku: {
-          name: deploymentSku
-          capacity: deploymentCapacity
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource privateEndpoint 'Microsoft.Network/privateEndpoints@2024-07-01' = if (vnetEnabled) {
+  name: 'pe-${name}'
+  location: location
+  tags: tags
+  properties: {
+    subnet: {
+      id: privateEndpointSubnetId
+    }
+    privateLinkServiceConnections: [
+      {
+        name: 'pe-${name}'
+        properties: {
+          privateLinkServiceId: account.id
+          groupIds: [
+            'account'
+          ]
         }
       }
     ]
   }
 }
 
-output name string = account.outputs.name
-output resourceId string = account.outputs.resourceId
+resource privateDnsZoneGroup 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-07-01' = if (vnetEnabled) {
+  parent: privateEndpoint
+  name: 'default'
+  properties: {
+    privateDnsZoneConfigs: [for (zoneId, i) in privateDnsZoneIds: {
+      name: 'zone-${i}'
+      properties: {
+        privateDnsZoneId: zoneId
+      }
+    }]
+  }
+}
+
+output name string = account.name
+output resourceId string = account.id
 output endpoint string = 'https://${name}.openai.azure.com/'
-output deploymentName string = modelName
+output deploymentName string = deployment.name

@@ -1,10 +1,18 @@
 // Data-plane roles for the app identity (ServicePrincipal) and, when azd passes one, the
-// deploying principal, so the same code runs locally against these resources.
-// Azure OpenAI roles are in openai-access.bicep (the account may be in another group).
-param storageAccountName string
+// deploying principal, so the same code runs locally against the cloud resources.
+// Least privilege per account:
+// - host account (AzureWebJobsStorage): only the app identity, and only what the Functions
+//   host needs (Blob Data Owner: host keys, leases, the deployment package) plus what the
+//   Durable Azure Storage backend needs (queues, tables), which the scheduler replaces.
+// - data account (BATON_STORAGE): Blob and Queue Data Contributor, read/write of blobs and
+//   messages, without Owner's ACL and ownership rights; the deploying principal too.
+// Azure OpenAI roles are in openai-access.bicep (the account may be in another group);
+// Event Grid's role is in events.bicep.
+param hostStorageAccountName string
+param dataStorageAccountName string
 param applicationInsightsName string
 
-@description('Durable Task Scheduler name; empty: not deployed.')
+@description('Durable Task Scheduler name; empty: not deployed, the task hub lives in the host account.')
 param schedulerName string = ''
 
 param appPrincipalId string
@@ -14,10 +22,16 @@ param userPrincipalId string = ''
 param userPrincipalType string = 'User'
 
 // Built-in role definition ids (the same in every tenant).
-var storageRoles = [
+var hostRoles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+]
+var durableStorageRoles = [
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
+]
+var dataRoles = [
+  'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
 ]
 var monitoringRoles = [
   '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
@@ -29,8 +43,12 @@ var schedulerRoles = [
 var withUser = !empty(userPrincipalId)
 var withScheduler = !empty(schedulerName)
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: storageAccountName
+resource hostStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: hostStorageAccountName
+}
+
+resource dataStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: dataStorageAccountName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -41,9 +59,9 @@ resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' existing = if (
   name: withScheduler ? schedulerName : 'none'
 }
 
-resource storageForApp 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoles: {
-  name: guid(storage.id, appPrincipalId, roleId)
-  scope: storage
+resource hostStorageForApp 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in hostRoles: {
+  name: guid(hostStorage.id, appPrincipalId, roleId)
+  scope: hostStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
     principalId: appPrincipalId
@@ -51,9 +69,29 @@ resource storageForApp 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
   }
 }]
 
-resource storageForUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoles: if (withUser) {
-  name: guid(storage.id, userPrincipalId, roleId)
-  scope: storage
+resource durableStorageForApp 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in durableStorageRoles: if (!withScheduler) {
+  name: guid(hostStorage.id, appPrincipalId, roleId)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource dataStorageForApp 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in dataRoles: {
+  name: guid(dataStorage.id, appPrincipalId, roleId)
+  scope: dataStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource dataStorageForUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in dataRoles: if (withUser) {
+  name: guid(dataStorage.id, userPrincipalId, roleId)
+  scope: dataStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
     principalId: userPrincipalId

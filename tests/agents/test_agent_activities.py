@@ -11,23 +11,28 @@ from pathlib import Path
 import azure.durable_functions as df
 import pytest
 
-import agents
-from agents import textkit
-from agents.llm import PermanentAgentError, chat
-from agents.names import AGENTS, AGGREGATE, ANALYZE, CATEGORIZE, COLLECT_DATA, ERROR_HANDLER, SUMMARIZE
+from agents import registry, textkit
+from agents.aggregate import NAME as AGGREGATE
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
+from agents.collect_data import NAME as COLLECT_DATA
+from agents.error_handler import NAME as ERROR_HANDLER
+from agents.llm import chat
+from agents.registry import AGENTS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import ANALYSIS, COMPLAINT, FINANCE, REVIEW
 from tests.fakes import Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT_KEYS = {"agent", "output", "backend", "model", "latency_ms", "usage", "cost_usd", "cached", "attempt",
-               "llm_requests"}
+               "llm_requests", "failure"}
 
 
 @pytest.fixture(scope="module")
 def activities() -> dict:
     """The user functions behind the blueprint, as the Functions worker indexes them."""
     app = df.DFApp()
-    app.register_functions(agents.bp)
+    app.register_functions(registry.bp)
     return {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
 
 
@@ -42,7 +47,7 @@ async def call(activities: dict, name: str, payload: object) -> dict:
 def test_every_agent_is_one_activity_named_by_its_constant(activities):
     assert sorted(activities) == sorted(AGENTS)
     app = df.DFApp()
-    app.register_functions(agents.bp)
+    app.register_functions(registry.bp)
     bindings = {f.get_function_name(): json.loads(f.get_function_json())["bindings"] for f in app.get_functions()}
     for name in AGENTS:
         assert bindings[name] == [{"direction": "IN", "type": "activityTrigger", "name": "payload", "activity": name}]
@@ -67,8 +72,8 @@ async def test_aggregate_takes_whole_agent_results_and_reports_what_is_missing(a
     analysis = await call(activities, ANALYZE, {"bundle": {"title": "t", "documents": [{"text": COMPLAINT}],
                                                            "chars": 1, "words": 1}})
     report = (await call(activities, AGGREGATE, {
-        "results": {ANALYZE: analysis, SUMMARIZE: {"summary": ""}, COLLECT_DATA: {"anything": 1}},
-        "errors": [{"agent": CATEGORIZE, "error": "TransientAgentError: [timeout]", "permanent": False}],
+        "results": {ANALYZE: analysis, SUMMARIZE: {"summary": ""}, "not_an_agent": {"anything": 1}},
+        "errors": [{"agent": CATEGORIZE, "error": "gave up", "kind": "retries_exhausted", "permanent": False}],
     }))["output"]
     assert report["sources"] == [ANALYZE] and report["missing"] == [SUMMARIZE, CATEGORIZE]
     assert [e["agent"] for e in report["errors"]] == [CATEGORIZE, SUMMARIZE]
@@ -77,7 +82,7 @@ async def test_aggregate_takes_whole_agent_results_and_reports_what_is_missing(a
 
 async def test_error_handler_attaches_an_offline_fallback_for_the_failed_agent(activities):
     bundle = {"title": "Review", "documents": [{"text": REVIEW}], "chars": 1, "words": 1}
-    failure = {"agent": SUMMARIZE, "error": "PermanentAgentError: [content_filter] summarize", "permanent": True}
+    failure = {"agent": SUMMARIZE, "error": "[content_filter] summarize", "kind": "content_filter", "permanent": True}
     report = (await call(activities, ERROR_HANDLER, {"failure": failure, "bundle": bundle}))["output"]
     assert report["failed_agent"] == SUMMARIZE and report["permanent"] is True
     assert report["fallback"]["agent"] == SUMMARIZE and report["fallback"]["backend"] == "offline"
@@ -102,12 +107,20 @@ async def test_input_may_arrive_as_json_text(activities):
     assert result["output"]["documents"][0]["text"] == "One sentence here."
 
 
-async def test_invalid_input_is_a_permanent_error_naming_the_field(activities):
-    with pytest.raises(PermanentAgentError) as caught:
-        await activities[SUMMARIZE]({"bundle": {"title": "x"}})
-    assert caught.value.kind == "input" and "bundle" in str(caught.value)
-    with pytest.raises(PermanentAgentError):
-        await activities[ANALYZE]({"bundle": {"title": "x", "documents": [], "chars": 0, "words": 0}})
+async def test_invalid_input_is_a_permanent_failure_returned_as_data_naming_the_field(activities):
+    result = await call(activities, SUMMARIZE, {"bundle": {"title": "x"}})
+    failure = result["failure"]
+    assert (failure["kind"], failure["permanent"], result["output"]) == ("input", True, {})
+    assert "bundle" in failure["error"]
+    result = await call(activities, ANALYZE, {"bundle": {"title": "x", "documents": [], "chars": 0, "words": 0}})
+    assert result["failure"]["kind"] == "input"
+
+
+async def test_blobs_outside_the_input_containers_are_refused_by_the_agent_too(activities, agent_env):
+    agent_env.setenv("BATON_INPUT_CONTAINERS", "inbox,azure-webjobs-secrets,workflow-results")
+    for blob in ("azure-webjobs-secrets/app/host.json", "workflow-results/pipeline/other.json", "outbox/a.txt"):
+        result = await call(activities, COLLECT_DATA, {"request": {"blobs": [blob]}})
+        assert result["failure"]["kind"] == "input" and "is not readable" in result["failure"]["error"]
 
 
 async def test_log_lines_carry_instance_workflow_agent_and_attempt(activities, caplog):
@@ -123,7 +136,7 @@ async def test_log_lines_carry_instance_workflow_agent_and_attempt(activities, c
 
 
 def test_the_agents_package_does_not_import_devhost():
-    code = "import agents, sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'devhost'))"
+    code = "import agents.registry, sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'devhost'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -168,9 +181,10 @@ async def test_a_permanent_failure_reaches_the_orchestrator_typed_after_one_requ
 ):
     openai_backend.script(Reply.content_filter())
     output = await run_with_retries(devhost, devhost_http, ANALYZE, analysis_body())
-    assert output["ok"] is False
-    assert "Activity function 'analyze' failed:  PermanentAgentError: [content_filter]" in output["error"]
-    assert len(openai_backend.requests) == 1  # the retries were answered from the failure memo
+    assert output["ok"] is True  # the activity did not fail: it answered with the failure as data
+    failure = output["result"]["failure"]
+    assert (failure["agent"], failure["kind"], failure["permanent"]) == (ANALYZE, "content_filter", True)
+    assert len(openai_backend.requests) == 1  # nothing to retry
 
 
 async def test_a_rate_limit_waits_then_the_retry_succeeds(devhost, devhost_http, openai_backend, monkeypatch):

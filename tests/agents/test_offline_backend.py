@@ -5,17 +5,21 @@ from __future__ import annotations
 import pytest
 
 from agents import textkit
+from agents.aggregate import NAME as AGGREGATE
+from agents.analyze import NAME as ANALYZE
+from agents.categorize import NAME as CATEGORIZE
+from agents.error_handler import NAME as ERROR_HANDLER
 from agents.llm.gateway import complete
-from agents.names import AGGREGATE, ANALYZE, CATEGORIZE, ERROR_HANDLER, SUMMARIZE
+from agents.registry import AGENTS
 from agents.settings import DEFAULT_TAXONOMY
-from agents.specs import SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import COMPLAINT, FINANCE, REVIEW, documents_payload
 
 TAXONOMY = list(DEFAULT_TAXONOMY)
 
 
 async def run(agent: str, payload: dict) -> dict:
-    result = await complete(SPECS[agent], payload)
+    result = await complete(AGENTS[agent], payload)
     assert result.backend == "offline" and result.model == "offline-extractive-v1"
     assert result.cost_usd == 0.0 and result.usage.estimated is True and result.llm_requests == 0
     assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens > 0
@@ -106,8 +110,9 @@ async def test_aggregate_merges_a_partial_set_of_results():
 
 
 async def test_error_handler_explains_the_failure():
-    payload = {"failure": {"agent": SUMMARIZE, "error": "PermanentAgentError: [content_filter] summarize: HTTP 400",
-                           "permanent": True}, "results": {}, "title": "", "fallback": None}
+    failure = {"agent": SUMMARIZE, "error": "[content_filter] summarize: HTTP 400", "kind": "content_filter",
+               "permanent": True}
+    payload = {"failure": failure, "results": {}, "title": "", "fallback": None}
     report = await run(ERROR_HANDLER, payload)
     assert report["failed_agent"] == SUMMARIZE and report["permanent"] is True
     assert "content filter" in report["likely_cause"]

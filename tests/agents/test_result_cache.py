@@ -8,8 +8,8 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
 from agents.llm.gateway import complete
-from agents.names import SUMMARIZE
-from agents.specs import SPECS
+from agents.registry import AGENTS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import SUMMARY, documents_payload
 from tests.fakes import Reply
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.azurite
 
 async def test_a_repeated_call_is_answered_from_the_cache(openai_backend, blob_storage):
     openai_backend.script(Reply.json(SUMMARY, usage=(800, 40)))
-    first = await complete(SPECS[SUMMARIZE], documents_payload())
-    second = await complete(SPECS[SUMMARIZE], documents_payload())
+    first = await complete(AGENTS[SUMMARIZE], documents_payload())
+    second = await complete(AGENTS[SUMMARIZE], documents_payload())
     assert len(openai_backend.requests) == 1
     assert first.cached is False and second.cached is True
     assert second.output == first.output and (second.backend, second.model) == (first.backend, first.model)
@@ -31,17 +31,17 @@ async def test_a_repeated_call_is_answered_from_the_cache(openai_backend, blob_s
 
 async def test_a_different_input_or_model_is_a_miss(openai_backend, blob_storage, agent_env):
     openai_backend.script(Reply.json(SUMMARY), Reply.json(SUMMARY), Reply.json(SUMMARY))
-    await complete(SPECS[SUMMARIZE], documents_payload())
-    await complete(SPECS[SUMMARIZE], documents_payload(summary_words=25))
+    await complete(AGENTS[SUMMARIZE], documents_payload())
+    await complete(AGENTS[SUMMARIZE], documents_payload(summary_words=25))
     agent_env.setenv("OPENAI_MODEL", "gpt-4o")
-    await complete(SPECS[SUMMARIZE], documents_payload())
+    await complete(AGENTS[SUMMARIZE], documents_payload())
     assert len(openai_backend.requests) == 3
 
 
 async def test_cache_off_calls_the_model_every_time(openai_backend, blob_storage, agent_env):
     agent_env.setenv("BATON_CACHE", "off")
     openai_backend.script(Reply.json(SUMMARY), Reply.json(SUMMARY))
-    results = [await complete(SPECS[SUMMARIZE], documents_payload()) for _ in range(2)]
+    results = [await complete(AGENTS[SUMMARIZE], documents_payload()) for _ in range(2)]
     assert [r.cached for r in results] == [False, False]
     assert len(openai_backend.requests) == 2
 
@@ -49,8 +49,8 @@ async def test_cache_off_calls_the_model_every_time(openai_backend, blob_storage
 async def test_development_storage_shorthand_reaches_azurite(openai_backend, blob_storage, agent_env):
     agent_env.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
     openai_backend.script(Reply.json(SUMMARY))
-    await complete(SPECS[SUMMARIZE], documents_payload())
-    assert (await complete(SPECS[SUMMARIZE], documents_payload())).cached is True
+    await complete(AGENTS[SUMMARIZE], documents_payload())
+    assert (await complete(AGENTS[SUMMARIZE], documents_payload())).cached is True
     assert len(openai_backend.requests) == 1
 
 
@@ -61,7 +61,7 @@ async def test_unreachable_storage_turns_the_cache_off_with_one_warning(openai_b
     )
     caplog.set_level(logging.WARNING, logger="agents")
     openai_backend.script(Reply.json(SUMMARY), Reply.json(SUMMARY))
-    results = [await complete(SPECS[SUMMARIZE], documents_payload()) for _ in range(2)]
+    results = [await complete(AGENTS[SUMMARIZE], documents_payload()) for _ in range(2)]
     assert [r.output["summary"] for r in results] == [SUMMARY["summary"]] * 2
     assert len(openai_backend.requests) == 2
     warnings = [r for r in caplog.records if "result cache off" in r.getMessage()]
@@ -70,10 +70,10 @@ async def test_unreachable_storage_turns_the_cache_off_with_one_warning(openai_b
 
 async def test_a_corrupt_cache_entry_is_a_miss(openai_backend, blob_storage):
     openai_backend.script(Reply.json(SUMMARY), Reply.json(SUMMARY))
-    await complete(SPECS[SUMMARIZE], documents_payload())
+    await complete(AGENTS[SUMMARIZE], documents_payload())
     async with BlobServiceClient.from_connection_string(blob_storage.connection_string) as service:
         container = service.get_container_client(blob_storage.cache_container)
         (name,) = [b.name async for b in container.list_blobs()]
         await container.upload_blob(name, b'{"agent": "summarize", "output": "not a dict"}', overwrite=True)
-    again = await complete(SPECS[SUMMARIZE], documents_payload())
+    again = await complete(AGENTS[SUMMARIZE], documents_payload())
     assert again.cached is False and len(openai_backend.requests) == 2

@@ -9,9 +9,9 @@ import pytest
 from agents.llm import PermanentAgentError
 from agents.llm.gateway import complete
 from agents.llm.redact import redact, register_secret
-from agents.names import SUMMARIZE
+from agents.registry import AGENTS
 from agents.settings import Settings
-from agents.specs import SPECS
+from agents.summarize import NAME as SUMMARIZE
 from tests.agents.texts import SUMMARY, documents_payload
 from tests.fakes import Reply
 from tests.fakes.fixtures import FAKE_ENTRA_TOKEN
@@ -24,7 +24,7 @@ async def test_api_key_echoed_by_the_server_is_masked_everywhere(openai_backend,
     caplog.set_level(logging.DEBUG)
     openai_backend.script(Reply.error(401, "invalid_api_key", f"Incorrect API key provided: {API_KEY}."))
     with pytest.raises(PermanentAgentError) as caught:
-        await complete(SPECS[SUMMARIZE], documents_payload())
+        await complete(AGENTS[SUMMARIZE], documents_payload())
     assert openai_backend.requests[0].bearer_token == API_KEY  # it was really sent ...
     assert API_KEY not in str(caught.value) and "***" in str(caught.value)  # ... and never repeated
     assert API_KEY not in caplog.text
@@ -37,8 +37,8 @@ async def test_entra_token_is_masked_in_logs_and_errors(azure_backend, caplog):
         Reply.error(403, "PermissionDenied", f"Token {FAKE_ENTRA_TOKEN} lacks the role"), Reply.json(SUMMARY)
     )
     with pytest.raises(PermanentAgentError) as caught:
-        await complete(SPECS[SUMMARIZE], documents_payload())
-    result = await complete(SPECS[SUMMARIZE], documents_payload(text="Another text."))
+        await complete(AGENTS[SUMMARIZE], documents_payload())
+    result = await complete(AGENTS[SUMMARIZE], documents_payload(text="Another text."))
     assert azure_backend.requests[0].bearer_token == FAKE_ENTRA_TOKEN
     assert FAKE_ENTRA_TOKEN not in str(caught.value)
     assert FAKE_ENTRA_TOKEN not in caplog.text

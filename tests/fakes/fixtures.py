@@ -29,6 +29,14 @@ AGENT_SETTINGS = (
 )
 
 
+def azurite_or_skip(request: pytest.FixtureRequest) -> str:
+    """Azurite's connection string (started when nothing listens), or skip the test saying why."""
+    try:
+        return request.getfixturevalue("azurite_connection_string")
+    except Exception as exc:  # no node_modules, the ports taken by something else, ...
+        pytest.skip(f"needs the Azurite storage emulator (marked 'azurite'), which could not be started: {exc}")
+
+
 def reset_agent_state() -> None:
     """Forget what the agents layer remembers in process (failure memo, degraded cache)."""
     from agents.cache import ResultCache, failures

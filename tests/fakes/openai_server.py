@@ -45,6 +45,8 @@ class Reply:
     usage: tuple[int, int] | str | None = "auto"
     """``(prompt, completion)``; ``"auto"`` counts characters / 4; ``None`` leaves usage out."""
     finish_reason: str = "stop"
+    refusal: str | None = None
+    """The model declined: ``message.refusal`` is set and ``content`` is null (structured outputs)."""
 
     @classmethod
     def json(cls, value: Any, **kwargs: Any) -> Reply:
@@ -204,6 +206,10 @@ class FakeOpenAIServer:
             request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body
         )
         self.requests.append(recorded)
+        invalid = strict_schema_problem(body)
+        if invalid is not None:  # as the service answers: 400 before any model runs
+            error = {"message": invalid, "type": "invalid_request_error", "param": "response_format", "code": None}
+            return self._render(Reply(status=400, body={"error": error}), recorded)
         if recorded.deployment is not None:
             refusal = self._azure_checks(recorded)
             if refusal is not None:
@@ -243,7 +249,8 @@ class FakeOpenAIServer:
             "created": int(time.time()),
             "model": self.response_model or recorded.deployment or body.get("model") or "fake-model",
             "choices": [{"index": 0, "finish_reason": reply.finish_reason,
-                         "message": {"role": "assistant", "content": content}}],
+                         "message": {"role": "assistant", "content": None if reply.refusal else content,
+                                     "refusal": reply.refusal}}],
         }
         if reply.usage == "auto":  # deterministic, from the text
             p = sum(len(str(m.get("content") or "")) for m in recorded.messages) // 4
@@ -254,6 +261,49 @@ class FakeOpenAIServer:
             return completion
         completion["usage"] = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
         return completion
+
+
+UNSUPPORTED_IN_STRICT = ("minLength", "maxLength", "minProperties", "maxProperties", "patternProperties",
+                         "unevaluatedProperties", "propertyNames", "uniqueItems", "contains", "if", "then", "else")
+
+
+def strict_schema_problem(body: Any) -> str | None:
+    """Why the service would refuse a ``strict: true`` json_schema (None: it would take it).
+
+    Matches the documented rules for Structured Outputs: the root is an object; every object
+    sets ``additionalProperties: false`` and lists all its properties in ``required``; no
+    unsupported keyword appears.  Non-strict schemas are taken as they are.
+    """
+    fmt = body.get("response_format") if isinstance(body, dict) else None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    spec = fmt.get("json_schema") or {}
+    if spec.get("strict") is not True:
+        return None
+    name, schema = spec.get("name", ""), spec.get("schema") or {}
+    if schema.get("type") != "object":
+        return f"Invalid schema for response_format '{name}': schema must be a JSON Schema of 'type: \"object\"'."
+
+    def walk(node: Any, where: tuple[str, ...]) -> str | None:
+        if isinstance(node, list):
+            return next((p for i, item in enumerate(node) if (p := walk(item, (*where, str(i))))), None)
+        if not isinstance(node, dict):
+            return None
+        context = f"In context={where}, " if where else ""
+        for keyword in UNSUPPORTED_IN_STRICT:
+            if keyword in node and where[-1:] != ("properties",):
+                return f"Invalid schema for response_format '{name}': {context}'{keyword}' is not permitted."
+        if node.get("type") == "object" or "properties" in node:
+            if node.get("additionalProperties") is not False:
+                return (f"Invalid schema for response_format '{name}': {context}'additionalProperties' is "
+                        "required to be supplied and to be false.")
+            missing = [p for p in node.get("properties", {}) if p not in node.get("required", [])]
+            if missing:
+                return (f"Invalid schema for response_format '{name}': {context}'required' is required to be "
+                        f"supplied and to be an array including every key in properties. Missing '{missing[0]}'.")
+        return next((p for key, value in node.items() if (p := walk(value, (*where, key)))), None)
+
+    return walk(schema, ())
 
 
 def example_from_schema(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:

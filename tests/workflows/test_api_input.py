@@ -26,6 +26,10 @@ async def error_of(response) -> dict:
         ({"text": "a", "taxonomy": ["only-one"]}, "taxonomy", "at least 2"),
         ({"text": "a", "instance_id": "bad id!"}, "instance_id", "pattern"),
         ({"text": "a", "surprise": True}, "surprise", "Extra inputs"),
+        ({"text": "a", "summary_words": 5}, "summary_words", "greater than or equal to 10"),
+        ({"blobs": ["azure-webjobs-secrets/app/host.json"]}, "blobs.0", "'azure-webjobs-secrets' is not readable"),
+        ({"blobs": ["workflow-results/pipeline/x.json"]}, "blobs.0", "'workflow-results' is not readable"),
+        ({"blobs": ["inbox"]}, "blobs.0", "must be 'container/name'"),
     ],
 )
 async def test_invalid_bodies_are_400_naming_the_field(devhost_http, body, field, message):
@@ -53,7 +57,7 @@ async def test_unknown_workflow_is_404_listing_the_known_ones(devhost_http):
     async with devhost_http.post("/api/workflows/nope", json=GOOD) as response:
         assert response.status == 404
         body = await error_of(response)
-    assert body["workflows"] == ["sequential", "parallel", "pipeline", "approval"]
+    assert body["workflows"] == ["approval", "parallel", "pipeline", "sequential"]  # the registry, by name
 
 
 async def test_body_over_the_limit_is_413(devhost_http, monkeypatch):
@@ -73,6 +77,11 @@ async def test_unknown_instance_is_404_and_bad_ids_are_400(devhost_http):
         assert r.status == 404
     async with devhost_http.get("/api/workflows/bad%20id") as response:
         assert response.status == 400 and (await error_of(response))["field"] == "instance_id"
+
+
+async def test_approval_decisions_are_strict_booleans(devhost_http):
+    async with devhost_http.post("/api/workflows/x-1/events/approval", json={"approved": "on"}) as response:
+        assert response.status == 400 and (await error_of(response))["field"] == "approved"
 
 
 async def test_approval_event_body_is_validated(devhost_http):
@@ -102,7 +111,11 @@ async def test_openapi_document_is_generated_from_the_models(devhost_http):
     assert set(document["paths"]) == {
         "/api/workflows/{name}", "/api/workflows/{instance_id}", "/api/workflows",
         "/api/workflows/{instance_id}/events/{event}", "/api/workflows/{instance_id}/terminate",
+        "/api/workflows/{instance_id}/graph", "/api/definitions",
     }
+    assert request["oneOf"] == [{"required": ["text"]}, {"required": ["documents"]}, {"required": ["blobs"]}]
+    start = document["paths"]["/api/workflows/{name}"]["post"]
+    assert start["parameters"][0]["schema"]["enum"] == ["approval", "parallel", "pipeline", "sequential"]
 
 
 def _refs(node):

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from tests.workflows.conftest import wait_for_stage
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "review.json"
 
@@ -37,9 +39,9 @@ async def test_run_json_reads_stdin_and_reports_the_final_status(devhost):
     assert status["runtimeStatus"] == "Completed" and status["output"]["outcome"] == "succeeded"
 
 
-async def test_a_failed_workflow_exits_one(devhost, tmp_path):
+async def test_a_failed_workflow_exits_one(devhost, tmp_path, workflow_env):
     request = tmp_path / "missing.json"
-    request.write_text(json.dumps({"blobs": ["nowhere/none.txt"]}))
+    request.write_text(json.dumps({"blobs": [f"{workflow_env['BATON_INPUT_CONTAINERS']}/none.txt"]}))
     code, out, _ = await baton("run", "sequential", "--input", str(request), "--url", devhost.url, "--interval", "0.05")
     assert code == 1
     assert "failed" in out and "collect_data" in out
@@ -54,19 +56,17 @@ async def test_bad_input_exits_two_naming_the_field(devhost, tmp_path):
     assert code == 2 and "HTTP 404" in out
 
 
-async def test_approve_reject_status_and_list(devhost):
+async def test_approve_reject_status_list_and_graph(devhost, devhost_http):
     with devhost.clock.auto_time_skipping_disabled():
         code, out, err = await baton("run", "approval", "--input", str(EXAMPLE), "--url", devhost.url, "--no-wait")
         assert code == 0, err
         instance_id = out.split("instance", 1)[1].split()[0]
         await devhost.wait_for_instance(instance_id, until=frozenset({"Running"}))
-        for _ in range(500):
-            status = await devhost.client.get(instance_id)
-            if "awaiting_approval" in (status.custom_status or ""):
-                break
-            await asyncio.sleep(0.01)
+        await wait_for_stage(devhost_http, instance_id, "awaiting_approval")
         code, out, _ = await baton("list", "--status", "Running", "--url", devhost.url)
-        assert code == 0 and instance_id in out
+        assert code == 0 and instance_id in out  # whole, so it can be copied into approve
+        code, out, _ = await baton("graph", instance_id, "--url", devhost.url)
+        assert code == 0 and out.startswith("flowchart TD\n") and "  class approval waiting\n" in out
         code, out, _ = await baton("approve", instance_id, "--by", "ann", "--url", devhost.url)
         assert code == 0 and "approved" in out
         await devhost.wait_for_instance(instance_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
 from tests.fakes.openai_server import Reply
@@ -19,6 +20,7 @@ async def finished(devhost, devhost_http, instance_id: str) -> dict:
     return await friendly_status(devhost_http, instance_id)
 
 
+@pytest.mark.azurite
 async def test_pipeline_offline_runs_every_stage_and_saves_its_state(devhost, devhost_http, workflow_env):
     instance_id = await start(devhost_http, "pipeline", EXAMPLE)
     status = await finished(devhost, devhost_http, instance_id)
@@ -32,8 +34,10 @@ async def test_pipeline_offline_runs_every_stage_and_saves_its_state(devhost, de
     assert report["category"] == "finance" and report["summary"]
     assert state["data"]["document"]["title"] == EXAMPLE["title"]
     progress = status["progress"]
-    assert progress["completed"] == progress["total"] == 5 and progress["stage"] == "completed"
-    assert set(progress["agents"].values()) == {"completed"}
+    assert progress["completed"] == progress["total"] == 6 and progress["stage"] == "completed"
+    assert progress["agents"] == {**dict.fromkeys(["collect_data", *ANALYSIS, "aggregate"], "completed"),
+                                  "error_handler": "skipped"}
+    assert "class collect_data,analyze,summarize,categorize,merge,aggregate,done completed" in progress["graph"]
     container, _, blob = state["saved_as"].partition("/")
     assert container == workflow_env["BATON_RESULTS_CONTAINER"] and blob == f"pipeline/{instance_id}.json"
     async with BlobServiceClient.from_connection_string(workflow_env["AzureWebJobsStorage"]) as service:
@@ -94,10 +98,10 @@ async def test_a_failing_branch_degrades_the_parallel_result(devhost, devhost_ht
     assert status["runtimeStatus"] == "Completed"
     assert (state["outcome"], state["degraded"]) == ("degraded", True)
     (error,) = state["errors"]
-    assert error["agent"] == "categorize" and error["permanent"] and "PermanentAgentError" in error["error"]
+    assert (error["agent"], error["kind"], error["permanent"]) == ("categorize", "content_filter", True)
     assert "categorize" not in state["data"]["results"] and state["data"]["report"]
     assert status["progress"]["agents"]["categorize"] == "failed"
-    # A permanent failure is not paid again on the Durable retries.
+    # A permanent failure is returned as data: no Durable retry, no second request.
     assert [agent_of(r) for r in openai_backend.requests].count("categorize") == 1
 
 
@@ -116,8 +120,9 @@ async def test_a_failed_step_goes_to_the_error_handler(devhost, devhost_http, op
     }
 
 
-async def test_collect_failure_in_the_pipeline_is_handled_not_crashed(devhost, devhost_http):
-    instance_id = await start(devhost_http, "pipeline", {"blobs": ["missing-container/nothing.txt"]})
+async def test_collect_failure_in_the_pipeline_is_handled_not_crashed(devhost, devhost_http, workflow_env):
+    blob = f"{workflow_env['BATON_INPUT_CONTAINERS']}/nothing.txt"  # no storage here: collect_data cannot read it
+    instance_id = await start(devhost_http, "pipeline", {"blobs": [blob]})
     status = await finished(devhost, devhost_http, instance_id)
     state = status["output"]
     assert status["runtimeStatus"] == "Completed"

@@ -6,10 +6,10 @@ Input: ``{"agent": name, "attempts": n, "body": {...}}``; output ``{"ok": true, 
 
 import azure.durable_functions as df
 
-import agents
+from agents import registry
 
 app = df.DFApp()
-app.register_functions(agents.bp)
+app.register_functions(registry.bp)
 
 
 @app.orchestration_trigger(context_name="context")
