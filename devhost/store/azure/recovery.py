@@ -30,20 +30,33 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...engine.history import EventType
 from ...errors import StoreError
 from .activities import WorkItems
 from .checkpoint import Outbox
+from .delivery import Original
 from .envelopes import WORK_ITEM, Send
 from .hub import Hub
 from .inbox import Inbox
 from .queues import MAX_RECEIVE
 from .state import InstanceState
 
-if TYPE_CHECKING:
-    from .orchestrations import Orchestrations
+
+class Orchestrations(Protocol):
+    """What recovery uses of :class:`~devhost.store.azure.orchestrations.Orchestrations`."""
+
+    locks: dict[str, str]
+
+    def holds(self, partition: int) -> bool: ...
+    async def state(self, instance_id: str) -> InstanceState: ...
+    async def _write_row(self, state: InstanceState, columns: dict) -> None: ...  # type: ignore[type-arg]
+    async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None: ...
+    async def _mark(self, state: InstanceState) -> None: ...
+    def _lock(self, instance_id: str) -> str: ...
+    def _unlock(self, instance_id: str, token: str) -> None: ...
+
 
 log = logging.getLogger("devhost.store.azure")
 HORIZON_MARGIN = 1.0
