@@ -156,8 +156,13 @@ class Settings:
 
 
 def problems(environ: Mapping[str, str] | None = None) -> list[str]:
-    """One line per bad agent setting, naming it and what it allows (empty: all good)."""
-    return _read(os.environ if environ is None else environ)[1]
+    """One line per bad agent setting, naming it and what it allows (empty: all good).
+
+    Also what the chosen backend needs and lacks (at call time the backend itself says so).
+    """
+    env = os.environ if environ is None else environ
+    settings, found = _read(env)
+    return found + _backend_problems(settings, env)
 
 
 URL_SETTINGS = ("AZURE_OPENAI_ENDPOINT", "OPENAI_BASE_URL")
@@ -218,7 +223,6 @@ def _read(env: Mapping[str, str]) -> tuple[Settings, list[str]]:
             env, "BATON_FAILURE_CACHE_SECONDS", 120.0, minimum=0), 120.0),
         storage=StorageSettings.from_env(env),
     )
-    found += _backend_problems(settings, env)
     return settings, found
 
 
