@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from baton.display import print_report
+from baton.report import print_report
 
 STATUS = {"id": "i-1", "runtimeStatus": "Completed", "output": {
     "workflow": "pipeline", "outcome": "succeeded", "status": "completed", "data": {"report": {"headline": "h"}},
