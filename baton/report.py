@@ -77,6 +77,8 @@ def decision_line(approval: Any) -> Text:
         line.append(f" by {approval['by']}")
     if approval.get("comment"):
         line.append(f": {approval['comment']}")
+    if approval.get("at"):
+        line.append(f" (at {approval['at']})", style="dim")
     return line
 
 
