@@ -125,7 +125,7 @@ async def list_workflows(args: argparse.Namespace, console: Console) -> int:
 
     table = Table("workflow", "agents", "description", title=f"{found['count']} workflows")
     for item in found["workflows"]:
-        table.add_row(item["name"], ", ".join(item["agents"]), item["description"])
+        table.add_row(Text(item["name"]), Text(", ".join(item["agents"])), Text(item["description"]))
     console.print(table)
     return EXIT_OK
 
@@ -161,8 +161,9 @@ async def list_instances(args: argparse.Namespace, console: Console) -> int:
     ids.no_wrap, ids.overflow = True, "ignore"
     ids.min_width = max((len(item["id"]) for item in found["instances"]), default=2)
     for item in found["instances"]:
-        table.add_row(item["id"], str(item.get("workflow")), str(item.get("runtimeStatus")),
-                      str((item.get("progress") or {}).get("stage", "")), str(item.get("createdTime", "")))
+        cells = (item["id"], item.get("workflow"), item.get("runtimeStatus"),
+                 (item.get("progress") or {}).get("stage", ""), item.get("createdTime", ""))
+        table.add_row(*(Text(str(cell)) for cell in cells))  # Text: a [tag] in a value is shown, not styled
     console.print(table)
     return EXIT_OK
 

@@ -26,7 +26,7 @@ OFFLINE_NOTE = (
 )
 MODEL_HINT = (
     "To use a model, set AZURE_OPENAI_ENDPOINT + AZURE_OPENAI_DEPLOYMENT (or OPENAI_BASE_URL / "
-    "OPENAI_API_KEY) in local.settings.json or the app settings."
+    "OPENAI_API_KEY) in local.settings.json or the app settings, and leave BATON_LLM_BACKEND unset (or auto)."
 )
 
 
