@@ -168,6 +168,7 @@ def problems(environ: Mapping[str, str] | None = None) -> list[str]:
 URL_SETTINGS = ("AZURE_OPENAI_ENDPOINT", "OPENAI_BASE_URL")
 CONTAINER_SETTINGS = ("BATON_CACHE_CONTAINER", "BATON_BUNDLE_CONTAINER", "BATON_RESULTS_CONTAINER")
 _CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")
+_API_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)$")
 CONTAINER_RULE = "3-63 lower-case letters, digits and single hyphens, starting with a letter or digit"
 
 
@@ -188,6 +189,9 @@ def _read(env: Mapping[str, str]) -> tuple[Settings, list[str]]:
         check(name, lambda name=name: _url(env, name), None)
     for name in (*CONTAINER_SETTINGS, "BATON_INPUT_CONTAINERS"):
         check(name, lambda name=name: _containers(env, name), None)
+    check("AZURE_OPENAI_API_VERSION", lambda: _api_version(env), None)
+    for name in (APP_STORAGE, HOST_STORAGE):
+        check(name, lambda name=name: _connection_string(env, name), None)
     settings = Settings(
         backend_choice=check("BATON_LLM_BACKEND", lambda: _choice(env, "BATON_LLM_BACKEND", ("auto", *BACKENDS),
                                                                   "auto"), "auto"),
@@ -244,6 +248,25 @@ def _url(env: Mapping[str, str], name: str) -> None:
         parsed = urlsplit(text)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"{name} must be an http(s) URL such as https://NAME.openai.azure.com, got {text!r}")
+
+
+def _api_version(env: Mapping[str, str]) -> None:
+    text = (env.get("AZURE_OPENAI_API_VERSION") or "").strip()
+    if text and not _API_VERSION.match(text):
+        raise ValueError(f"AZURE_OPENAI_API_VERSION must be a version such as {DEFAULT_AZURE_API_VERSION}, "
+                         f"2025-01-01-preview, preview or v1, got {text!r}")
+
+
+def _connection_string(env: Mapping[str, str], name: str) -> None:
+    """A connection string's shape (its value is a secret: never echoed)."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return
+    keys = {part.partition("=")[0].strip().lower() for part in text.split(";") if "=" in part}
+    if not keys & {"usedevelopmentstorage", "accountname", "blobendpoint"}:
+        raise ValueError(f"{name} must be a storage connection string (UseDevelopmentStorage=true, or "
+                         "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...), or be unset in favour "
+                         f"of {name}__accountName / __blobServiceUri")
 
 
 def _containers(env: Mapping[str, str], name: str) -> None:

@@ -108,6 +108,11 @@ def test_every_bad_setting_is_one_line_naming_it_and_what_it_allows():
     assert agent_problems({}) == [] and agent_problems({"BATON_LLM_BACKEND": "OFFLINE"}) == []
     assert agent_problems({"BATON_LLM_BACKEND": "openai"}) == [
         "OPENAI_BASE_URL or OPENAI_API_KEY must be set: BATON_LLM_BACKEND=openai selects the openai backend"]
+    secret = agent_problems({"BATON_STORAGE": "s3cret-key-pasted-alone", "AZURE_OPENAI_API_VERSION": "2024-13"})
+    assert [line.split()[0] for line in secret] == ["AZURE_OPENAI_API_VERSION", "BATON_STORAGE"]
+    assert "must be a storage connection string" in secret[1] and "s3cret" not in secret[1]  # never echoed
+    assert agent_problems({"AzureWebJobsStorage": "UseDevelopmentStorage=true", "AZURE_OPENAI_API_VERSION": "v1",
+                           "BATON_STORAGE": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k"}) == []
     assert api_problems({"BATON_MAX_BODY_BYTES": "1MB", "BATON_APPROVAL_TIMEOUT_HOURS": "-1",
                          "BATON_RETRY_FIRST_MS": "2000"}) == [
         "BATON_MAX_BODY_BYTES must be a whole number of at least 1024, got '1MB'",
