@@ -26,7 +26,9 @@ def create_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     setup_middlewares(app)
     orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
-    client = TaskHubClient(store, clock, orchestrators)
+    client = TaskHubClient(
+        store, clock, orchestrators, accept_unregistered=settings.backend.accepts_unregistered_orchestrators
+    )
     app[TASK_HUB_CLIENT] = client
 
     def binding(request: web.Request, function: HttpFunction) -> str:
