@@ -36,7 +36,8 @@ def free_port() -> int:
 async def command(*args: str, extra: dict[str, str]) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k not in BAD and k != "BATON_URL"}
     env.update(extra, PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="200", PYTHONUNBUFFERED="1",
-               AzureWebJobsStorage="")  # --store memory and no blobs: no Azurite needed
+               AzureWebJobsStorage="",  # --store memory and no blobs: no Azurite needed
+               TASKHUB_NAME="settingscheck")  # host.json's %TASKHUB_NAME% (local.settings.json has it)
     process = await asyncio.create_subprocess_exec(
         sys.executable, *args, cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -64,7 +65,8 @@ async def test_good_settings_start(tmp_path):
     """The same command with the settings fixed serves the app (the refusal above is the settings)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in BAD}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", AzureWebJobsStorage="", BATON_LLM_BACKEND="offline")
+    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", AzureWebJobsStorage="", BATON_LLM_BACKEND="offline",
+               TASKHUB_NAME="settingscheck")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "devhost", "start", str(ROOT), "--store", "memory", "--port", str(port),
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
