@@ -136,8 +136,9 @@ async def decide(args: argparse.Namespace, console: Console) -> int:
         await api.raise_event(args.instance_id, "approval", {"approved": approved, "by": args.by,
                                                                "comment": args.comment})
     console.print(Text(f"{'approved' if approved else 'rejected'} {args.instance_id} (by {args.by}"
-                       + (f": {args.comment}" if args.comment else "") + "); the workflow continues. Its report: "
-                       + hints.command("status", args.instance_id, endpoint=api.endpoint)))
+                       + (f": {args.comment}" if args.comment else "") + "); the workflow continues"))
+    console.print(f"{'report:':<9}{hints.command('status', args.instance_id, endpoint=api.endpoint)}",
+                  highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
