@@ -17,6 +17,7 @@ from aiohttp import web
 from . import azurite
 from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
+from .dashboard.state import DASHBOARD, DASHBOARD_PATH
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .environment import HostEnvironment
@@ -32,6 +33,7 @@ log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
 AUTH_MODES = ("none", "keys")
+DASHBOARD_MODES = ("on", "read-only", "off")
 SHUTDOWN_GRACE_SECONDS = 1.0  # how long a stop waits for HTTP requests still running
 
 
@@ -66,6 +68,12 @@ class DevHost:
         return self.settings.hub_name
 
     @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard is served (``None`` when it is off)."""
+        mounted = self.runner.app.get(DASHBOARD)
+        return None if mounted is None else f"{self.url}{DASHBOARD_PATH}/"
+
+    @property
     def client(self) -> Any:
         """The host's :class:`~devhost.client.TaskHubClient`."""
         from .server.app import TASK_HUB_CLIENT
@@ -83,6 +91,7 @@ class DevHost:
         host: str = "127.0.0.1",
         port: int = 0,
         hub_name: str | None = None,
+        dashboard: str = "on",
         auth: str = "none",
     ) -> AsyncIterator[DevHost]:
         """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
@@ -91,6 +100,8 @@ class DevHost:
         """
         from .server.app import create_app
 
+        if dashboard not in DASHBOARD_MODES:
+            raise DevhostError(f"unknown dashboard mode '{dashboard}': use one of {', '.join(DASHBOARD_MODES)}")
         app_dir = Path(app_dir).resolve()
         environment = HostEnvironment()
         local_values = load_local_settings(app_dir)
@@ -127,7 +138,7 @@ class DevHost:
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
             dispatcher.schedules.append(triggers)
-            app = create_app(registry, settings, the_store, the_clock, triggers, keys)
+            app = create_app(registry, settings, the_store, the_clock, triggers, dashboard=dashboard, keys=keys)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -194,6 +205,9 @@ class DevHost:
         lines.append("")
         hub = self.hub_name if self.hub_name == self.store.hub_name else f"{self.hub_name} as {self.store.hub_name}"
         lines.append(f"Task hub: {hub} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        if self.dashboard_url:
+            mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
+            lines.append(f"Dashboard: {self.dashboard_url}{mode}")
         if self.keys is None:
             lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
         else:
