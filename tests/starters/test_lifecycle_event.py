@@ -61,3 +61,11 @@ def test_a_queue_message_names_a_known_workflow_in_a_json_object():
     for bad in ("{", "[1]", '{"text": "t"}', '{"workflow": "nope"}'):
         with pytest.raises(ApiError):
             parse(bad)
+
+
+def test_bad_events_settings_are_named():
+    from events.settings import problems
+
+    assert problems({"BATON_INBOX_WORKFLOW": "pipeline", "BATON_EVENTS_LOOKBACK_HOURS": "24"}) == []
+    found = problems({"BATON_INBOX_WORKFLOW": "nope", "BATON_EVENTS_LOOKBACK_HOURS": "soon"})
+    assert [line.split()[0] for line in found] == ["BATON_INBOX_WORKFLOW", "BATON_EVENTS_LOOKBACK_HOURS"]
