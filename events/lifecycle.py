@@ -27,7 +27,6 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from agents.settings import Settings
 from agents.storage import blob_service_client
 from orchestrators.registry import WORKFLOWS
 
@@ -42,8 +41,8 @@ RUNTIME_OUTCOMES = {"Failed": "crashed", "Terminated": "terminated"}
 
 
 def enabled() -> bool:
-    """Whether the app has a storage account to publish to (and keep receipts in)."""
-    return Settings.from_env().storage.configured
+    """Whether lifecycle events are wanted: ``BATON_EVENTS_QUEUE`` names their queue (read when the app loads)."""
+    return bool(os.environ.get("BATON_EVENTS_QUEUE"))
 
 
 def _setting(name: str, default: str) -> str:

@@ -283,6 +283,7 @@ module api 'app/api.bicep' = {
       BATON_RESULTS_CONTAINER: resultsContainerName
       BATON_CACHE_CONTAINER: cacheContainerName
       BATON_BUNDLE_CONTAINER: bundleContainerName
+      BATON_EVENTS_QUEUE: 'workflow-events'
     }, extraAppSettings)
   }
 }

@@ -52,6 +52,7 @@ def test_app_settings_point_the_host_at_its_account_and_the_app_at_the_data_acco
     assert variable(parsed, settings["BATON_RESULTS_CONTAINER"]) == "workflow-results"
     assert variable(parsed, settings["BATON_CACHE_CONTAINER"]) == "baton-cache"
     assert variable(parsed, settings["BATON_BUNDLE_CONTAINER"]) == "baton-bundles"
+    assert settings["BATON_EVENTS_QUEUE"] == "workflow-events"  # turns the lifecycle publisher on
     for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_API_VERSION", "TASKHUB_NAME"):
         assert name in settings
     api = module_params("api")

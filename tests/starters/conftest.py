@@ -2,7 +2,12 @@
 so the inbox blob trigger, the ``workflow-requests`` queue trigger and the lifecycle publisher
 are served.  The inbox container and the requests queue have the fixed names users use; each
 test's blobs and messages carry a unique marker, and the events queue and receipts container
-are the test's own."""
+are the test's own.
+
+devhost indexes an app once per process, and which functions baton registers depends on the
+settings at that moment (``BATON_EVENTS_QUEUE`` turns the lifecycle publisher on), so these
+tests run their own copy of the app's entry point (the packages it imports are the repo's).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ import asyncio
 import base64
 import contextlib
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +31,18 @@ from tests.workflows.conftest import agent_env, wait_until, workflow_env
 __all__ = ["agent_env", "workflow_env"]
 INBOX = "inbox"
 REQUESTS = "workflow-requests"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def devhost_app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app with the lifecycle publisher on: function_app.py and host.json, loaded in this copy."""
+    app = tmp_path_factory.mktemp("events-app")
+    for name in ("function_app.py", "host.json"):
+        shutil.copy2(ROOT / name, app / name)
+    return app
 
 
 @pytest.fixture(autouse=True)

@@ -51,7 +51,7 @@ async def test_any_other_name_starts_the_default_workflow_and_binary_folders_sta
         assert await devhost.store.get_instance(instance_id_for(workflow, skipped, skipped_etag)) is None
 
 
-async def test_one_upload_starts_one_workflow_also_when_delivered_again(events_env, storage: Storage,
+async def test_one_upload_starts_one_workflow_also_when_delivered_again(devhost_app_dir, storage: Storage,
                                                                         monkeypatch: pytest.MonkeyPatch):
     """A second delivery of the same version (here: a host with other blob receipts, on the same
     task hub, as after an Event Grid redelivery) finds its instance; a new version starts anew."""
@@ -60,10 +60,10 @@ async def test_one_upload_starts_one_workflow_also_when_delivered_again(events_e
     etag = await storage.upload(name, TEXT)
     first = instance_id_for("sequential", name, etag)
     monkeypatch.setenv("AzureFunctionsWebHost__hostid", f"events-{uuid.uuid4().hex[:8]}")
-    async with DevHost.start(".", store="azurite", hub_name=hub) as host:
+    async with DevHost.start(devhost_app_dir, store="azurite", hub_name=hub) as host:
         created = (await host.wait_for_instance(first, timeout=60))["createdTime"]
     monkeypatch.setenv("AzureFunctionsWebHost__hostid", f"events-{uuid.uuid4().hex[:8]}")
-    async with DevHost.start(".", store="azurite", hub_name=hub) as host:
+    async with DevHost.start(devhost_app_dir, store="azurite", hub_name=hub) as host:
         second = instance_id_for("sequential", name, await storage.upload(name, TEXT + " Again."))
         assert second != first
         await host.wait_for_instance(second, timeout=60)

@@ -30,7 +30,7 @@ def workflow_env(agent_env: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
     LLM settings are set empty (not removed) so a developer's local.settings.json, which
     devhost loads for unset variables only, cannot point the tests at a real model.
     """
-    for name in (*AGENT_SETTINGS, "BATON_LLM_BACKEND", "BATON_STORAGE"):
+    for name in (*AGENT_SETTINGS, "BATON_LLM_BACKEND", "BATON_STORAGE", "BATON_EVENTS_QUEUE"):
         agent_env.setenv(name, "")
     suffix = uuid.uuid4().hex[:10]
     values = {
