@@ -120,27 +120,27 @@ def _accepted(client: df.DurableOrchestrationClient, req: func.HttpRequest, inst
     return json_response(payload, 202, dict(response.headers))
 
 
+STATUS_NAMES = tuple(s.value for s in df.OrchestrationRuntimeStatus)
+STATUS_PATTERN = "^(?:{0})(?:,(?:{0}))*$".format("|".join(STATUS_NAMES))
+
+
 def _statuses(text: str | None) -> list[df.OrchestrationRuntimeStatus]:
-    if not text:
+    """``Running,Failed``: runtime status names, comma-separated, as the OpenAPI document's pattern says."""
+    if text is None:
         return []
-    names = {s.value.lower(): s for s in df.OrchestrationRuntimeStatus}
-    chosen = []
-    for part in text.split(","):
-        status = names.get(part.strip().lower())
-        if status is None:
-            allowed = [s.value for s in names.values()]
-            raise ApiError(400, f"unknown status '{part.strip()}'", field="status", allowed=allowed)
-        chosen.append(status)
-    return chosen
+    if not re.fullmatch(STATUS_PATTERN, text):
+        unknown = next((p for p in text.split(",") if p not in STATUS_NAMES), text)
+        raise ApiError(400, f"unknown status '{unknown}'; give names separated by ','", field="status",
+                       allowed=list(STATUS_NAMES))
+    return [df.OrchestrationRuntimeStatus(part) for part in text.split(",")]
 
 
 def _top(text: str | None) -> int:
-    if not text:
+    if text is None:
         return 50
-    try:
-        top = int(text)
-    except ValueError as exc:
-        raise ApiError(400, "top must be an integer", field="top") from exc
+    if not re.fullmatch(r"[0-9]{1,7}", text):
+        raise ApiError(400, "top must be an integer", field="top")
+    top = int(text)
     if not 1 <= top <= MAX_LIST:
         raise ApiError(400, f"top must be between 1 and {MAX_LIST}", field="top")
     return top
