@@ -19,6 +19,7 @@ from .clock import Clock, SystemClock, VirtualClock
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .errors import DevhostError
+from .keys import HostKeys
 from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
@@ -27,6 +28,7 @@ from .store.memory import MemoryStore
 log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
+AUTH_MODES = ("none", "keys")
 
 
 class DevHost:
@@ -41,6 +43,7 @@ class DevHost:
         dispatcher: Dispatcher,
         runner: web.AppRunner,
         url: str,
+        keys: HostKeys | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
@@ -49,6 +52,7 @@ class DevHost:
         self.dispatcher = dispatcher
         self.runner = runner
         self.url = url
+        self.keys = keys
 
     @property
     def hub_name(self) -> str:
@@ -72,19 +76,24 @@ class DevHost:
         host: str = "127.0.0.1",
         port: int = 0,
         hub_name: str | None = None,
+        auth: str = "none",
     ) -> AsyncIterator[DevHost]:
-        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits."""
+        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
+
+        ``auth="keys"`` enforces the app's auth levels with keys generated here (``host.keys``).
+        """
         from .server.app import create_app
 
         app_dir = Path(app_dir).resolve()
-        load_local_settings(app_dir)
+        local_values = load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
         registry = load_app(app_dir)
+        keys = _make_keys(auth, registry)
         fastdates.install()
         the_clock = _make_clock(clock)
-        emulator = None
-        if isinstance(store, str):
-            emulator = _ensure_emulator(app_dir, settings, required=store == "azurite")
+        emulators = _ensure_emulators(
+            app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
+        )
         the_store = _make_store(store, settings)
         dispatcher: Dispatcher | None = None
         runner: web.AppRunner | None = None
@@ -96,7 +105,7 @@ class DevHost:
                 max_orchestrations=settings.max_concurrent_orchestrations,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock)
+            app = create_app(registry, settings, the_store, the_clock, keys)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -104,7 +113,7 @@ class DevHost:
             bound = runner.addresses[0][1]
             url = f"http://{host}:{bound}"
             task = asyncio.ensure_future(dispatcher.run())
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, keys)
         finally:
             if task is not None:
                 task.cancel()
@@ -113,7 +122,7 @@ class DevHost:
             if runner is not None:
                 await runner.cleanup()
             await the_store.close()
-            if emulator is not None:
+            for emulator in emulators:
                 emulator.stop()
 
     async def wait_for_instance(
@@ -155,7 +164,20 @@ class DevHost:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
         lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        if self.keys is None:
+            lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
+        else:
+            lines.append("Auth: keys (x-functions-key header or ?code=), generated for this run:")
+            lines.extend(self.keys.describe())
         return "\n".join(lines)
+
+
+def _make_keys(auth: str, registry: FunctionRegistry) -> HostKeys | None:
+    if auth == "none":
+        return None
+    if auth == "keys":
+        return HostKeys.generate(f.name for f in registry.http)
+    raise DevhostError(f"unknown auth '{auth}': use one of {', '.join(AUTH_MODES)}")
 
 
 def _make_clock(clock: str | Clock) -> Clock:
@@ -168,16 +190,46 @@ def _make_clock(clock: str | Clock) -> Clock:
     raise DevhostError(f"unknown clock '{clock}': use 'system' or 'virtual'")
 
 
-def _ensure_emulator(app_dir: Path, settings: HostSettings, *, required: bool) -> azurite.AzuriteProcess | None:
-    """Start Azurite when the app's storage setting targets the emulator and nothing listens."""
-    value = os.environ.get(settings.storage_connection_name)
-    if required and not value:
-        value = os.environ[settings.storage_connection_name] = "UseDevelopmentStorage=true"
-    if not azurite.is_emulator(value):
-        return None
-    started = azurite.ensure_running(app_dir / ".azurite", search_from=app_dir)
-    if started is not None:
-        log.info("started Azurite (data in %s)", started.location)
+def _ensure_emulators(
+    app_dir: Path, settings: HostSettings, local_values: dict[str, str], *, required: bool
+) -> list[azurite.AzuriteProcess]:
+    """Start Azurite on the ports of each emulator the task hub or the app's settings point at.
+
+    The settings looked at: the storage setting (defaulted to the emulator only for a
+    storage-backed store, ``required``) and every ``local.settings.json`` value, since the
+    app's code may use them.  An emulator the task hub needs must start; one that only the
+    app's settings name is a warning when it cannot.
+    """
+    name = settings.storage_connection_name
+    if required and not os.environ.get(name):
+        os.environ[name] = "UseDevelopmentStorage=true"
+    wanted: dict[azurite.Endpoints, tuple[str, bool]] = {}
+    for key in dict.fromkeys((name, *local_values)):
+        endpoints = azurite.emulator_endpoints(os.environ.get(key))
+        if endpoints is not None:
+            must = wanted.get(endpoints, ("", False))[1] or (required and key == name)
+            wanted[endpoints] = (key, must)
+    started: list[azurite.AzuriteProcess] = []
+    try:
+        for endpoints, (key, must) in wanted.items():
+            ports = "/".join(map(str, endpoints.ports))
+            try:
+                process = azurite.ensure_running(
+                    app_dir / ".azurite", endpoints=endpoints, search_from=app_dir,
+                    why=f"{key} points at the emulator on {endpoints.host} ports {ports}",
+                )
+            except DevhostError as exc:
+                if must:
+                    raise
+                log.warning("%s; the app's calls to that storage will fail", exc)
+                continue
+            if process is not None:
+                log.info("started Azurite on ports %s for %s (data in %s)", ports, key, process.location)
+                started.append(process)
+    except BaseException:
+        for process in started:
+            process.stop()
+        raise
     return started
 
 

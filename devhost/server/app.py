@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..client import TaskHubClient
 from ..clock import Clock
+from ..keys import HostKeys
 from ..loader import FunctionRegistry, HttpFunction
 from ..settings import HostSettings
 from ..store.base import TaskHubStore
@@ -20,11 +21,16 @@ MAX_BODY_BYTES = 100 * 1024 * 1024
 
 
 def create_app(
-    registry: FunctionRegistry, settings: HostSettings, store: TaskHubStore, clock: Clock
+    registry: FunctionRegistry,
+    settings: HostSettings,
+    store: TaskHubStore,
+    clock: Clock,
+    keys: HostKeys | None = None,
 ) -> web.Application:
-    """Build the application; nothing starts until it is run."""
+    """Build the application; nothing starts until it is run.  ``keys``: enforce auth levels."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    setup_middlewares(app)
+    setup_middlewares(app, keys)
+    code = keys.extension_key if keys is not None else None
     orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
     client = TaskHubClient(store, clock, orchestrators)
     app[TASK_HUB_CLIENT] = client
@@ -33,11 +39,11 @@ def create_app(
         origin = f"{request.scheme}://{request.host}"
         hub = function.client_task_hub or settings.hub_name
         local = f"http://127.0.0.1:{request.url.port or request.transport.get_extra_info('sockname')[1]}"
-        return client_binding_json(origin, hub, f"{local}/durabletask/")
+        return client_binding_json(origin, hub, f"{local}/durabletask/", code)
 
-    triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding)
+    triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding, keys)
     app[HTTP_TRIGGERS] = triggers
-    setup_durable_api(app, client, hub_name=settings.hub_name)
+    setup_durable_api(app, client, hub_name=settings.hub_name, code=code)
     prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", triggers.handle)
     app.router.add_get("/", _health)
