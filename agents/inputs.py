@@ -15,7 +15,15 @@ import os
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 
 from .models import Bundle, BundleRef, Failure
@@ -88,7 +96,14 @@ class _BlobNameSchema:
 BlobName = Annotated[
     str, Field(min_length=3, max_length=MAX_BLOB_NAME), AfterValidator(check_blob_name), _BlobNameSchema()]
 Taxonomy = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=2, max_length=50)]
-SummaryWords = Annotated[int, Field(ge=10, le=2000)]
+
+
+def _integral(value: Any) -> Any:
+    """``927.0`` is the integer 927, as JSON Schema counts it; ``927.5``, ``"927"`` and ``true`` stay invalid."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+SummaryWords = Annotated[int, Field(ge=10, le=2000), BeforeValidator(_integral)]
 
 
 class SourceDocument(BaseModel):

@@ -14,7 +14,7 @@ import azure.functions as func
 from orchestrators.registry import WORKFLOWS
 
 from .models import DefinitionList, InstanceGraph, WorkflowDefinition, WorkflowRequest
-from .responses import ApiError, handles_errors, json_response
+from .responses import ApiError, check_query, handles_errors, json_response
 from .workflows import checked_instance_id
 
 bp = df.Blueprint()
@@ -35,6 +35,7 @@ def definitions() -> DefinitionList:
 @handles_errors
 async def list_definitions(req: func.HttpRequest) -> func.HttpResponse:
     """Every workflow: description, agents, input schema, graph."""
+    check_query(req)
     return json_response(definitions())
 
 
@@ -43,6 +44,7 @@ async def list_definitions(req: func.HttpRequest) -> func.HttpResponse:
 @handles_errors
 async def workflow_graph(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """The instance's mermaid graph with node states (as the orchestrator last published it)."""
+    check_query(req, "format")
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     fmt = req.params.get("format", "mermaid")
     if fmt not in ("mermaid", "json"):

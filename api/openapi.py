@@ -26,7 +26,7 @@ from .models import (
     WorkflowRequest,
     WorkflowStatus,
 )
-from .responses import json_response
+from .responses import KEY_PARAMETER, json_response
 from .workflows import STATUS_PATTERN
 
 bp = df.Blueprint()
@@ -51,14 +51,17 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    """The 4xx answers of a keyed operation: always 400 (a bad parameter), 401 and 404, plus ``codes``."""
     text = {400: "Invalid input: malformed or non-UTF-8 JSON, nesting deeper than " f"{MAX_DEPTH} levels, a wrong "
-                 "type, a missing or extra field, a value outside its pattern or limits (the body names the field)",
+                 "type, a missing or extra field or query parameter, a value outside its pattern or limits (the body "
+                 "names the field)",
             404: "Unknown workflow or instance, or a method this path does not accept (the Functions host answers "
                  "those with 404, not 405)",
             409: "Conflict with the instance's state",
             413: "Body over BATON_MAX_BODY_BYTES (default 1 MB)",
             415: "Body not sent as JSON: Content-Type must be application/json (UTF-8), also when missing"}
-    return {str(code): _json(ErrorResponse, text[code]) for code in codes}
+    answers = {str(code): _json(ErrorResponse, text[code]) for code in sorted({400, 404, *codes})}
+    return {**answers, "401": {"description": "Missing or wrong function key (answered by the host, no body)"}}
 
 
 def _body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
@@ -82,12 +85,12 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
             "parameters": [_path_param("name", "Workflow", {"type": "string", "enum": list(WORKFLOWS)})],
             "requestBody": _body(WorkflowRequest, required=True),
             "responses": {"202": _json(StartedResponse, "Started; poll the status URLs"),
-                          **_errors(400, 404, 409, 413, 415)},
+                          **_errors(409, 413, 415)},
         }},
         "/api/workflows/{instance_id}": {"get": {
             "summary": "Status, progress and result of a workflow", "operationId": "getWorkflow",
             "parameters": [instance],
-            "responses": {"200": _json(WorkflowStatus, "The instance"), **_errors(400, 404)},
+            "responses": {"200": _json(WorkflowStatus, "The instance"), **_errors()},
         }},
         "/api/workflows": {"get": {
             "summary": "Recent workflow instances", "operationId": "listWorkflows",
@@ -96,14 +99,14 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
                  "description": "Comma-separated runtime statuses, e.g. Running,Failed"},
                 {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
             ],
-            "responses": {"200": _json(WorkflowList, "Newest first"), **_errors(400)},
+            "responses": {"200": _json(WorkflowList, "Newest first"), **_errors()},
         }},
         "/api/workflows/{instance_id}/events/{event}": {"post": {
             "summary": "Raise an event (approval: approve or reject)", "operationId": "raiseEvent",
             "parameters": [instance, _path_param("event", "Event name, e.g. approval",
                                                     {"type": "string", "pattern": EVENT_PATTERN})],
             "requestBody": _body(Decision, required=False),
-            "responses": {"202": _json(Accepted, "Delivered"), **_errors(400, 404, 409, 413, 415)},
+            "responses": {"202": _json(Accepted, "Delivered"), **_errors(409, 413, 415)},
         }},
         "/api/workflows/{instance_id}/graph": {"get": {
             "summary": "The instance's graph (mermaid), each node styled by its state", "operationId": "getGraph",
@@ -112,17 +115,17 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
             "responses": {"200": {"description": "mermaid flowchart (or JSON with format=json)",
                                   "content": {"text/vnd.mermaid": {"schema": {"type": "string"}},
                                               "application/json": {"schema": _ref(InstanceGraph)}}},
-                          **_errors(400, 404)},
+                          **_errors()},
         }},
         "/api/definitions": {"get": {
             "summary": "Every workflow: description, agents, input schema, graph", "operationId": "listDefinitions",
-            "responses": {"200": _json(DefinitionList, "The workflows")},
+            "responses": {"200": _json(DefinitionList, "The workflows"), **_errors()},
         }},
         "/api/workflows/{instance_id}/terminate": {"post": {
             "summary": "Terminate a running workflow", "operationId": "terminateWorkflow",
             "parameters": [instance],
             "requestBody": _body(TerminateRequest, required=False),
-            "responses": {"202": _json(Accepted, "Termination requested"), **_errors(400, 404, 409, 413, 415)},
+            "responses": {"202": _json(Accepted, "Termination requested"), **_errors(409, 413, 415)},
         }},
     }
     return {
@@ -132,9 +135,12 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
         "servers": [{"url": server_url}],
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "functionKeyQuery": {"type": "apiKey", "in": "query", "name": KEY_PARAMETER},
+            },
         },
-        "security": [{"functionKey": []}],
+        "security": [{"functionKey": []}, {"functionKeyQuery": []}],
         "paths": paths,
     }
 

@@ -59,6 +59,17 @@ def read_json(req: func.HttpRequest, limit: int, *, required: bool = True) -> An
         raise ApiError(exc.status, str(exc)) from None
 
 
+KEY_PARAMETER = "code"  # the function key as a query parameter (the Functions host reads it)
+
+
+def check_query(req: func.HttpRequest, *allowed: str) -> None:
+    """400 for a query parameter the endpoint does not take (``code``, the function key, is always allowed)."""
+    for name in req.params:
+        if name not in allowed and name != KEY_PARAMETER:
+            known = ", ".join(allowed) if allowed else "none"
+            raise ApiError(400, f"unknown query parameter '{name}' (this endpoint takes: {known})", field=name)
+
+
 def handles_errors(handler: Handler) -> Handler:
     """Answer ``ApiError`` with its JSON body; anything unexpected with a 500 and a log line."""
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from orchestrators.registry import WORKFLOWS
 
 from .models import INSTANCE_ID_PATTERN, WorkflowList, WorkflowRequest, WorkflowStatus
-from .responses import ApiError, handles_errors, json_response, read_json, validation_error
+from .responses import ApiError, check_query, handles_errors, json_response, read_json, validation_error
 from .settings import ApiSettings
 
 bp = df.Blueprint()
@@ -30,6 +30,7 @@ MAX_LIST = 1000
 @handles_errors
 async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Validate the body and start the named workflow; 202 with the status URLs."""
+    check_query(req)
     name = req.route_params.get("name", "")
     if name not in WORKFLOWS:
         raise ApiError(404, f"unknown workflow '{name}'", field="name", workflows=list(WORKFLOWS))
@@ -63,6 +64,7 @@ async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationC
 @handles_errors
 async def workflow_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Friendly status: runtime status, progress, output or error, times."""
+    check_query(req)
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     status = await client.get_status(instance_id)
     if not status:
@@ -76,6 +78,7 @@ async def workflow_status(req: func.HttpRequest, client: df.DurableOrchestration
 @handles_errors
 async def list_workflows(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Recent instances, newest first: ``?status=Running,Failed&top=50``."""
+    check_query(req, "status", "top")
     statuses = _statuses(req.params.get("status"))
     top = _top(req.params.get("top"))
     found = await (client.get_status_by(runtime_status=statuses) if statuses else client.get_status_all())

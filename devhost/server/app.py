@@ -45,7 +45,7 @@ def create_app(
     app[HTTP_TRIGGERS] = triggers
     setup_durable_api(app, client, hub_name=settings.hub_name, code=code)
     prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
-    app.router.add_route("*", prefix + "/{tail:.*}", triggers.handle)
+    app.router.add_route("*", prefix + r"/{tail:[\s\S]*}", triggers.handle)  # any path, newlines too
     app.router.add_get("/", _health)
     return app
 
