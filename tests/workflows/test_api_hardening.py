@@ -203,8 +203,9 @@ async def test_a_client_that_disconnects_mid_request_is_no_error(devhost, caplog
     body = json.dumps(GOOD).encode()
     for declared, sent in ((1000, body[:10]), (len(body), body)):
         _reader, writer = await asyncio.open_connection(host, int(port))
-        writer.write(f"POST /api/workflows/parallel HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {declared}\r\n\r\n".encode() + sent)
+        head = (f"POST /api/workflows/parallel HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n")
+        writer.write(head.encode() + sent)
         await writer.drain()
         writer.close()
         await writer.wait_closed()
