@@ -80,18 +80,23 @@ def build_document(server_url: str = "/") -> dict[str, Any]:
     _, schemas = models_json_schema([(m, "validation") for m in MODELS], ref_template=REF)
     instance = _path_param("instance_id", "Workflow instance id", {"type": "string", "pattern": INSTANCE_ID_PATTERN})
     paths = {
-        "/api/workflows/{name}": {"post": {
-            "summary": "Start a workflow", "operationId": "startWorkflow",
-            "parameters": [_path_param("name", "Workflow", {"type": "string", "enum": list(WORKFLOWS)})],
-            "requestBody": _body(WorkflowRequest, required=True),
-            "responses": {"202": _json(StartedResponse, "Started; poll the status URLs"),
-                          **_errors(409, 413, 415)},
-        }},
-        "/api/workflows/{instance_id}": {"get": {
-            "summary": "Status, progress and result of a workflow", "operationId": "getWorkflow",
-            "parameters": [instance],
-            "responses": {"200": _json(WorkflowStatus, "The instance"), **_errors()},
-        }},
+        # One path for both: OpenAPI forbids two templates that differ only in their parameter's name.
+        "/api/workflows/{id}": {
+            "post": {
+                "summary": "Start a workflow", "operationId": "startWorkflow",
+                "parameters": [_path_param("id", "The workflow to start (its name)",
+                                           {"type": "string", "enum": list(WORKFLOWS)})],
+                "requestBody": _body(WorkflowRequest, required=True),
+                "responses": {"202": _json(StartedResponse, "Started; poll the status URLs"),
+                              **_errors(409, 413, 415)},
+            },
+            "get": {
+                "summary": "Status, progress and result of a workflow", "operationId": "getWorkflow",
+                "parameters": [_path_param("id", "Workflow instance id",
+                                           {"type": "string", "pattern": INSTANCE_ID_PATTERN})],
+                "responses": {"200": _json(WorkflowStatus, "The instance"), **_errors()},
+            },
+        },
         "/api/workflows": {"get": {
             "summary": "Recent workflow instances", "operationId": "listWorkflows",
             "parameters": [

@@ -167,7 +167,7 @@ async def test_the_openapi_document_states_the_rules(devhost_http, workflow_env,
     words = next(s for s in request["properties"]["summary_words"]["anyOf"] if s["type"] == "integer")
     assert (words["minimum"], words["maximum"]) == (10, 2000)
     paths = document["paths"]
-    for path, method in (("/api/workflows/{name}", "post"), ("/api/workflows/{instance_id}/events/{event}", "post"),
+    for path, method in (("/api/workflows/{id}", "post"), ("/api/workflows/{instance_id}/events/{event}", "post"),
                          ("/api/workflows/{instance_id}/terminate", "post")):
         operation = paths[path][method]
         assert {"400", "401", "404", "413", "415"} <= set(operation["responses"]), path
@@ -178,6 +178,8 @@ async def test_the_openapi_document_states_the_rules(devhost_http, workflow_env,
     assert re.fullmatch(status, "Running,Failed") and not re.fullmatch(status, "running")
     assert "404" in document["info"]["description"] and "405" in document["info"]["description"]
     assert {"functionKey", "functionKeyQuery"} == set(document["components"]["securitySchemes"])
+    templates = [re.sub(r"\{[^}]+\}", "{}", path) for path in paths]
+    assert len(templates) == len(set(templates)), "OpenAPI: no two paths may differ only in parameter names"
 
 
 async def test_each_stage_line_is_logged_once(devhost, devhost_http, caplog):
