@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import discovery
+from . import discovery, worker
 from .errors import DevhostError
 from .host import AUTH_MODES, STORES, DevHost
 
@@ -63,10 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    stopper = _Stopper(asyncio.get_running_loop(), stop)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+        signal.signal(sig, stopper)
     async with DevHost.start(
         Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub, auth=args.auth
     ) as host:
@@ -74,21 +73,56 @@ async def serve(args: argparse.Namespace) -> None:
         endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)
         try:
             print(f"devhost is listening on {host.url} (Ctrl+C to stop); URL saved in {endpoint}", flush=True)
+            stopper.serving, stopper.endpoint = True, endpoint
             await stop.wait()
             print("devhost: shutting down", flush=True)
         finally:
             discovery.remove(endpoint)
 
 
+class _Stopper:
+    """Ctrl-C / SIGTERM: while starting, interrupt whatever runs (an app import may block the
+    loop); once serving, stop gracefully; a second signal during the stop leaves at once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        self.loop = loop
+        self.stop = stop
+        self.serving = False
+        self.endpoint: Path | None = None  # the discovery file, removed even on an immediate exit
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if not self.serving:
+            raise KeyboardInterrupt
+        if self.stop.is_set():
+            if self.endpoint is not None:
+                discovery.remove(self.endpoint)
+            print("devhost: stopped at once", file=sys.stderr, flush=True)
+            os._exit(130)
+        self.loop.call_soon_threadsafe(self.stop.set)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_format, args.verbose)
+    code = 0
     try:
         asyncio.run(serve(args))
-    except DevhostError as exc:
+    except (DevhostError, OSError) as exc:
         print(f"devhost: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"devhost: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        code = 2
+    except KeyboardInterrupt:
+        print("devhost: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # anything else in the user's app or settings: one line, no traceback
+        print(f"devhost: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 2
+    return _exit_now(code) if worker.running_calls() else code
+
+
+def _exit_now(code: int) -> int:
+    """Leave without joining threads still blocked in user code (their work items were handed back)."""
+    print(f"devhost: abandoned {worker.running_calls()} function call(s) still running", file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

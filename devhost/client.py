@@ -33,10 +33,15 @@ _BAD_ID_CHARS = re.compile(r"[/\\?#\x00-\x1f\x7f-\x9f]")
 class TaskHubClient:
     """Management operations on one task hub (the durable client's server side)."""
 
-    def __init__(self, store: TaskHubStore, clock: Clock, orchestrators: dict[str, str]) -> None:
+    def __init__(
+        self, store: TaskHubStore, clock: Clock, orchestrators: dict[str, str], *, accept_unregistered: bool = False
+    ) -> None:
         self.store = store
         self.clock = clock
         self.orchestrators = orchestrators  # lower-case durable name -> registered name
+        # The Durable Task Scheduler (work-item filtering) schedules names no local app registers;
+        # the Azure Storage extension refuses them.
+        self.accept_unregistered = accept_unregistered
 
     @property
     def hub_name(self) -> str:
@@ -48,10 +53,11 @@ class TaskHubClient:
     ) -> str:
         """Create a Pending instance and enqueue its ``ExecutionStarted``; returns its id.
 
-        Raises ``FunctionNotFound`` for an unknown orchestrator, ``ValueError`` for a bad
-        instance id, ``InstanceAlreadyExists`` when that id is still running.
+        Raises ``FunctionNotFound`` for an unknown orchestrator (unless the backend accepts
+        it: the instance then stays Pending here), ``ValueError`` for a bad instance id,
+        ``InstanceAlreadyExists`` when that id is still running.
         """
-        registered = self.orchestrators.get(name.lower())
+        registered = self.orchestrators.get(name.lower()) or (name if self.accept_unregistered and name else None)
         if registered is None:
             known = ", ".join(f"'{n}'" for n in sorted(self.orchestrators.values()))
             raise FunctionNotFound(

@@ -15,20 +15,24 @@ from typing import Any
 from aiohttp import web
 
 from . import azurite
+from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
+from .environment import HostEnvironment
 from .errors import DevhostError
 from .keys import HostKeys
 from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
 from .store.memory import MemoryStore
+from .triggers.runtime import TriggerRuntime
 
 log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
 AUTH_MODES = ("none", "keys")
+SHUTDOWN_GRACE_SECONDS = 1.0  # how long a stop waits for HTTP requests still running
 
 
 class DevHost:
@@ -43,6 +47,7 @@ class DevHost:
         dispatcher: Dispatcher,
         runner: web.AppRunner,
         url: str,
+        triggers: TriggerRuntime,
         keys: HostKeys | None = None,
     ) -> None:
         self.registry = registry
@@ -52,11 +57,13 @@ class DevHost:
         self.dispatcher = dispatcher
         self.runner = runner
         self.url = url
+        self.triggers = triggers
         self.keys = keys
 
     @property
     def hub_name(self) -> str:
-        return self.store.hub_name
+        """The task hub the app configured (the azurite store may keep it under a storage-safe name)."""
+        return self.settings.hub_name
 
     @property
     def client(self) -> Any:
@@ -85,45 +92,66 @@ class DevHost:
         from .server.app import create_app
 
         app_dir = Path(app_dir).resolve()
+        environment = HostEnvironment()
         local_values = load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
-        registry = load_app(app_dir)
-        keys = _make_keys(auth, registry)
+        environment.provide(app_dir)
+        if port:
+            environment.provide_address(host, port)
+        try:
+            registry = load_app(app_dir)
+            keys = _make_keys(auth, registry)
+        except BaseException:
+            environment.restore()
+            raise
         fastdates.install()
         the_clock = _make_clock(clock)
-        emulators = _ensure_emulators(
-            app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
-        )
-        the_store = _make_store(store, settings)
+        emulators: list[azurite.AzuriteProcess] = []
         dispatcher: Dispatcher | None = None
         runner: web.AppRunner | None = None
         task: asyncio.Task[None] | None = None
+        the_store: TaskHubStore | None = None
+        triggers: TriggerRuntime | None = None
         try:
+            triggers = TriggerRuntime(registry, settings.hub_name, the_clock)
+            emulators = _ensure_emulators(
+                app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
+            )
+            the_store = _make_store(store, settings)
+            log.info("%s", _backend_line(settings, the_store))
             await the_store.open()
             options = DispatcherOptions(
                 max_activities=settings.max_concurrent_activities,
                 max_orchestrations=settings.max_concurrent_orchestrations,
+                park_unregistered=settings.backend.accepts_unregistered_orchestrators,
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
-            app = create_app(registry, settings, the_store, the_clock, keys)
-            runner = web.AppRunner(app, access_log=None)
+            dispatcher.schedules.append(triggers)
+            app = create_app(registry, settings, the_store, the_clock, triggers, keys)
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
             await site.start()
             bound = runner.addresses[0][1]
             url = f"http://{host}:{bound}"
+            environment.provide_address(host, bound)
             task = asyncio.ensure_future(dispatcher.run())
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, keys)
+            await triggers.start(url)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, triggers, keys)
         finally:
+            if triggers is not None:
+                await triggers.close()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if runner is not None:
                 await runner.cleanup()
-            await the_store.close()
+            if the_store is not None:
+                await the_store.close()
             for emulator in emulators:
                 emulator.stop()
+            environment.restore()
 
     async def wait_for_instance(
         self, instance_id: str, timeout: float = 30.0, *, until: frozenset[RuntimeStatus] | None = None
@@ -160,10 +188,12 @@ class DevHost:
         ):
             for function in table.values():
                 lines.append(f"        {function.name}: {kind}")
+        lines.extend(self.triggers.describe(self.url))
         for ignored in self.registry.ignored:
             lines.append(f"        {ignored}: not served by devhost")
         lines.append("")
-        lines.append(f"Task hub: {self.hub_name} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        hub = self.hub_name if self.hub_name == self.store.hub_name else f"{self.hub_name} as {self.store.hub_name}"
+        lines.append(f"Task hub: {hub} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
         if self.keys is None:
             lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
         else:
@@ -242,8 +272,27 @@ def _make_store(store: str | TaskHubStore, settings: HostSettings) -> TaskHubSto
         from .store.azure import AzureStore
 
         value = os.environ.get(settings.storage_connection_name) or "UseDevelopmentStorage=true"
-        return AzureStore.from_setting(settings.hub_name, value, partition_count=settings.partition_count)
+        hub = azure_storage_hub(settings.hub_name)
+        return AzureStore.from_setting(hub, value, partition_count=settings.partition_count)
     raise DevhostError(f"unknown store '{store}': use one of {', '.join(STORES)}")
+
+
+def _backend_line(settings: HostSettings, store: TaskHubStore) -> str:
+    """The start-up line: the backend the app configured and what devhost runs instead."""
+    backend = settings.backend
+    if isinstance(store, MemoryStore):
+        where = "devhost's memory store (nothing persists)"
+    elif type(store).__name__ == "AzureStore":
+        where = f"devhost's Azure Storage task hub '{store.hub_name}' in {settings.storage_connection_name}"
+    else:
+        where = f"the {type(store).__name__} store"
+    line = (
+        f"host.json asks for the {backend.title} backend (storageProvider.type '{backend.type}'); "
+        f"task hub '{settings.hub_name}' runs on {where}"
+    )
+    if settings.backend_connection_name and settings.backend_connection_name != settings.storage_connection_name:
+        line += f"; {settings.backend_connection_name} is not used"
+    return line
 
 
 def unique_hub_name(prefix: str = "test") -> str:

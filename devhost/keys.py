@@ -4,7 +4,8 @@ The Functions host's rules, matched here: a request presents a key in the ``x-fu
 header or the ``code`` query parameter; an ``anonymous`` function needs none; a ``function``
 function takes one of its own function keys, a host key or the master key; an ``admin``
 function takes only the master key; the Durable webhook API takes the
-``durabletask_extension`` system key or the master key.  A refused request is a 401.
+``durabletask_extension`` system key or the master key (and any ``/runtime/webhooks/<name>``
+its ``<name>_extension`` system key or the master key).  A refused request is a 401.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ HEADER = "x-functions-key"
 QUERY = "code"
 SYSTEM_KEY = "durabletask_extension"
 DEFAULT = "default"
+EXTENSIONS = ("durabletask", "eventgrid", "blobs")  # the webhooks devhost serves
 
 
 def new_key() -> str:
@@ -41,7 +43,7 @@ class HostKeys:
             master=new_key(),
             host={DEFAULT: new_key()},
             functions={name: {DEFAULT: new_key()} for name in function_names},
-            system={SYSTEM_KEY: new_key()},
+            system={f"{name}_extension": new_key() for name in EXTENSIONS},
         )
 
     @property
@@ -61,9 +63,10 @@ class HostKeys:
         own = self.functions.get(function_name, {}).values()
         return _any_equal(key, [self.master, *self.host.values(), *own])
 
-    def allows_extension(self, key: str | None) -> bool:
-        """May a request with ``key`` use the Durable webhook API?"""
-        return bool(key) and _any_equal(key or "", [self.master, self.extension_key])
+    def allows_extension(self, key: str | None, extension: str = "durabletask") -> bool:
+        """May a request with ``key`` call ``/runtime/webhooks/<extension>`` (the Durable API by default)?"""
+        own = self.system.get(f"{extension}_extension")
+        return bool(key) and _any_equal(key or "", [self.master, *([own] if own else [])])
 
     def describe(self) -> list[str]:
         """Banner lines: every key with its name, as ``az functionapp keys list`` groups them."""

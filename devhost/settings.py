@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .backends import AZURE_STORAGE, BACKENDS, Backend, backend_for, connection_string_task_hub
 from .errors import AppLoadError
 
 DEFAULT_HUB = "TestHubName"
@@ -26,6 +27,8 @@ class HostSettings:
     storage_connection_name: str = "AzureWebJobsStorage"
     partition_count: int = 4
     store_inputs_in_history: bool = False
+    backend: Backend = AZURE_STORAGE
+    backend_connection_name: str | None = None
 
 
 def load_local_settings(app_dir: Path, *, override: bool = False) -> dict[str, str]:
@@ -47,9 +50,22 @@ def load_local_settings(app_dir: Path, *, override: bool = False) -> dict[str, s
     return {k: str(v) for k, v in values.items()}
 
 
-def resolve_app_setting(value: str) -> str:
-    """Expand ``%NAME%`` references from the environment, as the host does in host.json."""
-    return _APP_SETTING.sub(lambda m: os.environ.get(m.group(1), ""), value)
+def resolve_app_setting(value: str, where: Path | str = "host.json") -> str:
+    """Expand ``%NAME%`` references from the environment, as the host does in host.json.
+
+    A name no setting defines is an error, worded as the WebJobs name resolver words it.
+    """
+
+    def lookup(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            raise AppLoadError(
+                f"{where}: '%{match.group(1)}%' does not resolve to a value "
+                "(define it in local.settings.json Values or the environment)"
+            )
+        return value
+
+    return _APP_SETTING.sub(lookup, value)
 
 
 def load_host_settings(app_dir: Path, hub_override: str | None = None) -> HostSettings:
@@ -61,24 +77,53 @@ def load_host_settings(app_dir: Path, hub_override: str | None = None) -> HostSe
             data = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise AppLoadError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise AppLoadError(f"{path}: expected a JSON object")
     extensions = data.get("extensions") or {}
     durable = extensions.get("durableTask") or {}
     provider = durable.get("storageProvider") or {}
-    hub = hub_override or resolve_app_setting(str(durable.get("hubName") or "")) or (
-        os.environ.get("WEBSITE_SITE_NAME") or DEFAULT_HUB
-    )
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,49}", hub):
+    try:
+        backend = backend_for(provider.get("type"))
+    except KeyError:
+        known = ", ".join(b.type for b in BACKENDS.values())
         raise AppLoadError(
-            f"{path}: task hub name '{hub}' is invalid: use 3-50 letters and digits, starting with a letter"
+            f"{path}: storageProvider.type '{provider.get('type')}' is not a Durable backend ({known})"
+        ) from None
+    connection_name = _backend_connection_name(backend, provider)
+    hub = hub_override or resolve_app_setting(str(durable.get("hubName") or ""), path) or (
+        (connection_string_task_hub(os.environ.get(connection_name or "")) if backend is not AZURE_STORAGE else None)
+        or os.environ.get("WEBSITE_SITE_NAME") or DEFAULT_HUB
+    )
+    if not backend.hub_pattern.fullmatch(hub):
+        raise AppLoadError(
+            f"{path}: task hub name '{hub}' is invalid for the {backend.title} backend: {backend.hub_rule}"
         )
+    storage = next((str(provider[k]) for k in backend.storage_setting_keys if provider.get(k)), "AzureWebJobsStorage")
     return HostSettings(
         hub_name=hub,
         route_prefix=str((extensions.get("http") or {}).get("routePrefix", "api")).strip("/"),
-        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions") or 10),
-        max_concurrent_orchestrations=int(durable.get("maxConcurrentOrchestratorFunctions") or 10),
-        storage_connection_name=str(
-            provider.get("connectionName") or provider.get("connectionStringName") or "AzureWebJobsStorage"
-        ),
-        partition_count=int(provider.get("partitionCount") or 4),
+        max_concurrent_activities=_whole(durable, "maxConcurrentActivityFunctions", 10, path),
+        max_concurrent_orchestrations=_whole(durable, "maxConcurrentOrchestratorFunctions", 10, path),
+        storage_connection_name=storage,
+        partition_count=_whole(provider, "partitionCount", 4, path),
         store_inputs_in_history=bool(durable.get("storeInputsInOrchestrationHistory", False)),
+        backend=backend,
+        backend_connection_name=connection_name,
     )
+
+
+def _whole(section: dict[str, Any], key: str, default: int, path: Path) -> int:
+    value = section.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise AppLoadError(f"{path}: {key} must be a positive whole number, not {json.dumps(value)}")
+    return int(value) or default
+
+
+def _backend_connection_name(backend: Backend, provider: dict[str, Any]) -> str | None:
+    """The setting that holds the configured backend's own connection string."""
+    for key in ("connectionStringName", "connectionName", "StorageConnectionName"):
+        if provider.get(key):
+            return str(provider[key])
+    return "AzureWebJobsStorage" if backend in (AZURE_STORAGE, BACKENDS["netherite"]) else None

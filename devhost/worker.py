@@ -24,6 +24,7 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _pool: ThreadPoolExecutor | None = None
+_running = 0  # user calls still executing on a pool thread (a stop does not wait for them)
 
 
 def _worker_loop() -> asyncio.AbstractEventLoop:
@@ -52,7 +53,28 @@ async def call(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.wrap_future(future)
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
-    return await loop.run_in_executor(_thread_pool(), functools.partial(ctx.run, fn, *args, **kwargs))
+    return await loop.run_in_executor(_thread_pool(), functools.partial(_counted, ctx.run, fn, *args, **kwargs))
+
+
+def _counted(run: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    global _running
+    with _lock:
+        _running += 1
+    try:
+        return run(*args, **kwargs)
+    finally:
+        with _lock:
+            _running -= 1
+
+
+def running_calls() -> int:
+    """How many synchronous user calls are still running on pool threads.
+
+    A process that stops while this is not zero must not wait for them: the interpreter
+    joins pool threads at exit, so ``devhost start`` ends with ``os._exit`` instead.
+    """
+    with _lock:
+        return _running
 
 
 async def call_orchestrator(handle: Callable[[str], str], context_json: str) -> str:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from .. import worker
 from ..clock import Clock, VirtualClock
 from ..errors import WorkItemLost
 from ..loader import FunctionRegistry
-from ..store.base import ActivityWorkItem, OrchestrationWorkItem, TaskHubStore
+from ..store.base import ActivityWorkItem, OrchestrationWorkItem, RuntimeStatus, TaskHubStore
+from . import history as h
 from .activities import execute_activity
 from .entities import run_entity_batch
 from .episode import ActionCache, Episode, EpisodeStats, Functions
@@ -32,6 +35,8 @@ class DispatcherOptions:
     max_orchestrations: int = 10
     poll_interval: float = 1.0
     activity_renew_interval: float = 60.0
+    park_unregistered: bool = False  # leave Pending what no local orchestrator runs (scheduler filtering)
+    abandon_timeout: float = 2.0  # how long a stop spends handing running work items back
 
 
 @dataclass
@@ -41,6 +46,16 @@ class DispatcherStats(EpisodeStats):
     time_skips: int = 0
     abandoned: int = 0
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    parked: set[str] = field(default_factory=set)  # Pending instances no local orchestrator runs
+
+
+class Schedule(Protocol):
+    """Something else that fires on the clock (timer triggers): virtual time may skip to it."""
+
+    @property
+    def busy(self) -> bool: ...
+
+    def next_due(self) -> datetime | None: ...
 
 
 class Dispatcher:
@@ -63,6 +78,7 @@ class Dispatcher:
         self._orchestrations = 0
         self._activities = 0
         self._wake = asyncio.Event()
+        self.schedules: list[Schedule] = []
 
     async def run(self) -> None:
         try:
@@ -86,6 +102,9 @@ class Dispatcher:
             item = await self.store.lock_orchestration_work_item(self.clock.now())
             if item is None:
                 break
+            if self._unregistered(item):
+                self._spawn(self._park(item))  # locked while parked, so the next lock is another one
+                continue
             self._orchestrations += 1
             self._spawn(self._run_episode(item))
             progressed = True
@@ -107,7 +126,36 @@ class Dispatcher:
         self.stats.in_flight.discard(task)
         self._wake.set()
 
+    def _unregistered(self, item: OrchestrationWorkItem) -> bool:
+        """A Pending instance of an orchestrator this app does not register, with nothing to end it."""
+        instance = item.instance
+        return bool(
+            self.options.park_unregistered and instance is not None and not item.instance_id.startswith("@")
+            and instance.runtime_status is RuntimeStatus.PENDING
+            and instance.name.lower() not in self.registry.orchestrators
+            and not any(m.event["EventType"] == h.EventType.ExecutionTerminated for m in item.messages)
+        )
+
+    async def _park(self, item: OrchestrationWorkItem) -> None:
+        """Hold the work item for a poll interval, then hand it back untouched (it stays Pending)."""
+        if item.instance_id not in self.stats.parked:
+            self.stats.parked.add(item.instance_id)
+            log.info(
+                "instance %s left Pending: no function in this app registers orchestrator '%s'",
+                item.instance_id, item.instance.name if item.instance else "?",
+            )
+        try:
+            await asyncio.sleep(self.options.poll_interval)
+        finally:
+            await self._abandon(self.store.abandon_orchestration_work_item(item))
+
+    async def _abandon(self, release: Coroutine[Any, Any, None]) -> None:
+        """Hand a work item back, even while being cancelled, within ``abandon_timeout``."""
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(release, self.options.abandon_timeout)
+
     async def _run_episode(self, item: OrchestrationWorkItem) -> None:
+        committing = False
         try:
             if item.instance_id.startswith("@"):
                 commit = await run_entity_batch(item, self.clock.now(), self.entities, self._invoke_entity)
@@ -116,7 +164,13 @@ class Dispatcher:
                     item, self.clock.now(), self.functions, self._invoke_orchestrator, self.cache, self.stats
                 )
                 commit = await episode.run()
+            committing = True
             await self.store.complete_orchestration_work_item(item, commit)
+        except asyncio.CancelledError:
+            self.cache.drop(item.instance_id)
+            if not committing:  # stopped mid-episode: nothing was written, the messages go back
+                await self._abandon(self.store.abandon_orchestration_work_item(item))
+            raise
         except WorkItemLost as exc:
             log.warning("episode for %s discarded: %s", item.instance_id, exc)
             self.cache.drop(item.instance_id)
@@ -139,11 +193,17 @@ class Dispatcher:
 
     async def _run_activity(self, item: ActivityWorkItem) -> None:
         renewer = asyncio.ensure_future(self._renew(item))
+        completing = False
         try:
             result = await execute_activity(item, self.registry.activities, self.clock.now)
             renewer.cancel()
+            completing = True
             await self.store.complete_activity_work_item(item, result)
             self.stats.activities += 1
+        except asyncio.CancelledError:  # stopped: the work item becomes visible again for any host
+            if not completing:
+                await self._abandon(self.store.abandon_activity_work_item(item))
+            raise
         except WorkItemLost as exc:
             log.warning("activity %s result discarded: %s", item.name, exc)
         except Exception:
@@ -165,6 +225,12 @@ class Dispatcher:
         if not isinstance(clock, VirtualClock) or not clock.auto_time_skipping:
             return False
         due = await self.store.next_visible_time()
+        for schedule in self.schedules:
+            if schedule.busy:
+                return False
+            fires = schedule.next_due()
+            if fires is not None and (due is None or fires < due):
+                due = fires
         if due is None or due <= clock.now():
             return False
         clock.skip_to(due)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 
 from ..client import TaskHubClient
@@ -15,6 +17,12 @@ from .durable_api import setup_durable_api
 from .http_triggers import HttpTriggers
 from .middlewares import setup_middlewares
 
+
+class Webhooks(Protocol):
+    """Extension webhooks mounted under ``/runtime/webhooks/`` (the trigger runtime's)."""
+
+    def setup_routes(self, app: web.Application) -> None: ...
+
 TASK_HUB_CLIENT = web.AppKey("task_hub_client", TaskHubClient)
 HTTP_TRIGGERS = web.AppKey("http_triggers", HttpTriggers)
 MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -25,6 +33,7 @@ def create_app(
     settings: HostSettings,
     store: TaskHubStore,
     clock: Clock,
+    webhooks: Webhooks | None = None,
     keys: HostKeys | None = None,
 ) -> web.Application:
     """Build the application; nothing starts until it is run.  ``keys``: enforce auth levels."""
@@ -32,7 +41,9 @@ def create_app(
     setup_middlewares(app, keys)
     code = keys.extension_key if keys is not None else None
     orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
-    client = TaskHubClient(store, clock, orchestrators)
+    client = TaskHubClient(
+        store, clock, orchestrators, accept_unregistered=settings.backend.accepts_unregistered_orchestrators
+    )
     app[TASK_HUB_CLIENT] = client
 
     def binding(request: web.Request, function: HttpFunction) -> str:
@@ -44,6 +55,8 @@ def create_app(
     triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding, keys)
     app[HTTP_TRIGGERS] = triggers
     setup_durable_api(app, client, hub_name=settings.hub_name, code=code)
+    if webhooks is not None:
+        webhooks.setup_routes(app)
     prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
     app.router.add_route("*", prefix + r"/{tail:[\s\S]*}", triggers.handle)  # any path, newlines too
     app.router.add_get("/", _health)

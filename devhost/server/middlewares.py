@@ -22,6 +22,7 @@ from .binding import WEBHOOK_PATH
 from .durable_api import RPC_PATH
 
 log = logging.getLogger("devhost.server")
+WEBHOOKS_ROOT = WEBHOOK_PATH.rsplit("/", 1)[0] + "/"  # /runtime/webhooks/
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,7 +69,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def key_middleware(keys: HostKeys) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """The Durable API's keys: the webhook API takes the extension's system key or the master key.
+    """Keys for the extension webhooks: each takes its extension's system key or the master key.
 
     The SDK's RPC API (``rpcBaseUrl``) is, on the real host, a listener on localhost only that
     takes no key; here it shares the app's port, so it is open to loopback callers only and
@@ -78,9 +79,12 @@ def key_middleware(keys: HostKeys) -> Callable[..., Awaitable[web.StreamResponse
     @web.middleware
     async def check_key(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        webhook = path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/")
-        rpc = path.startswith(RPC_PATH + "/") and not _is_loopback(request.remote)
-        if (webhook or rpc) and not keys.allows_extension(presented_key(request.headers, request.query)):
+        key = presented_key(request.headers, request.query)
+        if path.startswith(WEBHOOKS_ROOT):  # /runtime/webhooks/<extension>...: its system key or master
+            extension = path[len(WEBHOOKS_ROOT):].split("/", 1)[0]
+            if not keys.allows_extension(key, extension):
+                return web.Response(status=401)
+        elif path.startswith(RPC_PATH + "/") and not _is_loopback(request.remote) and not keys.allows_extension(key):
             return web.Response(status=401)
         return await handler(request)
 

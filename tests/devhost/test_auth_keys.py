@@ -138,3 +138,13 @@ async def test_banner_prints_every_key(keyed):
     assert "Auth: keys" in banner
     for value in (keys.master, keys.host["default"], keys.system[SYSTEM_KEY], keys.functions["guarded"]["default"]):
         assert value in banner
+
+
+async def test_other_extension_webhooks_take_their_own_system_key(keyed):
+    keys, url = keyed.keys, f"{keyed.url}/runtime/webhooks/eventgrid"
+    async with aiohttp.ClientSession() as http:
+        for key, refused in ((None, True), (keys.system[SYSTEM_KEY], True), ("wrong", True),
+                             (keys.system["eventgrid_extension"], False), (keys.master, False)):
+            params = {"functionName": "nothing", **({"code": key} if key else {})}
+            async with http.post(url, params=params, json=[]) as response:
+                assert (response.status == 401) is refused, (key, response.status)

@@ -53,6 +53,8 @@ async def test_serve_prints_commands_that_work_and_the_cli_finds_the_devhost(tmp
     app.mkdir()
     for name in APP_FILES:  # the app as a project folder of its own (symlinks to this checkout)
         (app / name).symlink_to(ROOT / name)
+    # as `make serve` does: host.json's %TASKHUB_NAME% must resolve (devhost refuses it otherwise, as the host does)
+    (app / "local.settings.json").symlink_to(ROOT / "local.settings.sample.json")
     env = {k: v for k, v in os.environ.items() if k != "BATON_URL"}
     env.update(PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="80", PYTHONUNBUFFERED="1")
     port = free_port()
