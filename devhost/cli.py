@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--hub", default=None, help="task hub name (default: host.json hubName)")
     start.add_argument("--auth", choices=AUTH_MODES, default="none",
                        help="none: open, as with Core Tools (default); keys: enforce auth levels with printed keys")
+    dashboard = start.add_mutually_exclusive_group()
+    dashboard.add_argument("--dashboard", choices=("on", "read-only"), default="on",
+                           help="the browser dashboard at /_devhost/ (default: on)")
+    dashboard.add_argument("--no-dashboard", dest="dashboard", action="store_const", const="off",
+                           help="do not serve the dashboard")
     start.add_argument("--log-format", choices=("text", "json"), default="text")
     start.add_argument("--verbose", "-v", action="store_true")
     return parser
@@ -67,7 +72,8 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stopper)
     async with DevHost.start(
-        Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub, auth=args.auth
+        Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub, auth=args.auth,
+        dashboard=args.dashboard,
     ) as host:
         print(host.describe(), flush=True)
         endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)

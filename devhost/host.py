@@ -17,6 +17,7 @@ from aiohttp import web
 from . import azurite
 from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
+from .dashboard.state import DASHBOARD, DASHBOARD_PATH
 from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .environment import HostEnvironment
@@ -32,6 +33,7 @@ log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
 AUTH_MODES = ("none", "keys")
+DASHBOARD_MODES = ("on", "read-only", "off")
 SHUTDOWN_GRACE_SECONDS = 1.0  # how long a stop waits for HTTP requests still running
 
 
@@ -66,6 +68,12 @@ class DevHost:
         return self.settings.hub_name
 
     @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard is served (``None`` when it is off)."""
+        mounted = self.runner.app.get(DASHBOARD)
+        return None if mounted is None else f"{self.url}{DASHBOARD_PATH}/"
+
+    @property
     def client(self) -> Any:
         """The host's :class:`~devhost.client.TaskHubClient`."""
         from .server.app import TASK_HUB_CLIENT
@@ -84,6 +92,7 @@ class DevHost:
         port: int = 0,
         hub_name: str | None = None,
         auth: str = "none",
+        dashboard: str = "on",
     ) -> AsyncIterator[DevHost]:
         """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
 
@@ -91,6 +100,8 @@ class DevHost:
         """
         from .server.app import create_app
 
+        if dashboard not in DASHBOARD_MODES:
+            raise DevhostError(f"unknown dashboard mode '{dashboard}': use one of {', '.join(DASHBOARD_MODES)}")
         app_dir = Path(app_dir).resolve()
         environment = HostEnvironment()
         local_values = load_local_settings(app_dir)
@@ -127,7 +138,7 @@ class DevHost:
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
             dispatcher.schedules.append(triggers)
-            app = create_app(registry, settings, the_store, the_clock, triggers, keys)
+            app = create_app(registry, settings, the_store, the_clock, triggers, keys, dashboard=dashboard)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -199,6 +210,9 @@ class DevHost:
         else:
             lines.append("Auth: keys (x-functions-key header or ?code=), generated for this run:")
             lines.extend(self.keys.describe())
+        if self.dashboard_url:
+            mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
+            lines.append(f"Dashboard: {self.dashboard_url}{mode}")
         return "\n".join(lines)
 
 

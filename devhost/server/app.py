@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..client import TaskHubClient
 from ..clock import Clock
+from ..dashboard import setup_dashboard
 from ..keys import HostKeys
 from ..loader import FunctionRegistry, HttpFunction
 from ..settings import HostSettings
@@ -29,14 +30,14 @@ MAX_BODY_BYTES = 100 * 1024 * 1024
 
 
 def create_app(
-    registry: FunctionRegistry,
-    settings: HostSettings,
-    store: TaskHubStore,
-    clock: Clock,
-    webhooks: Webhooks | None = None,
-    keys: HostKeys | None = None,
+    registry: FunctionRegistry, settings: HostSettings, store: TaskHubStore, clock: Clock,
+    webhooks: Webhooks | None = None, keys: HostKeys | None = None, *, dashboard: str = "on",
 ) -> web.Application:
-    """Build the application; nothing starts until it is run.  ``keys``: enforce auth levels."""
+    """Build the application; nothing starts until it is run.
+
+    ``keys``: enforce auth levels with them. ``dashboard`` is ``on``, ``read-only`` or ``off`` (the
+    dashboard under ``/_devhost/``).
+    """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     setup_middlewares(app, keys)
     code = keys.extension_key if keys is not None else None
@@ -57,6 +58,8 @@ def create_app(
     setup_durable_api(app, client, hub_name=settings.hub_name, code=code)
     if webhooks is not None:
         webhooks.setup_routes(app)
+    if dashboard != "off":
+        setup_dashboard(app, client, app_dir=registry.app_dir, read_only=dashboard == "read-only")
     prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
     app.router.add_route("*", prefix + r"/{tail:[\s\S]*}", triggers.handle)  # any path, newlines too
     app.router.add_get("/", _health)

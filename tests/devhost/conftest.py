@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.devhost.browser import browser, chromium_driver, screenshot_dir  # noqa: F401 (dashboard tests)
 from tests.devhost.store_kit import durable, store, stores  # noqa: F401 (store fixtures for the store tests)
 from tests.devhost.triggers_kit import trigger_storage  # noqa: F401 (storage names for the trigger tests)
 

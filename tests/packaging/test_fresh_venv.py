@@ -134,6 +134,12 @@ def test_devhost_start_runs_another_project_on_its_default_store(
                 break
             time.sleep(0.05)
         assert body.get("output") == "Hello Hello world", (status, body)
+        assert f"Dashboard: http://127.0.0.1:{port}/_devhost/" in banner, banner
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_devhost/", timeout=10) as response:
+            page = response.read().decode()  # the templates are package data
+        assert response.status == 200 and 'data-instance-id="' in page, page[:2000]
     finally:
         process.send_signal(signal.SIGINT)
         rest = process.communicate(timeout=60)[0]
