@@ -34,7 +34,7 @@ lint: install
 	$(PY) -m ruff check .
 
 bench: install
-	$(PY) bench/engine.py --store memory --store azurite
+	$(PY) bench/engine.py --store memory --store azurite --workflows
 
 clean:
 	rm -rf $(VENV) node_modules .azurite .pytest_cache .ruff_cache

@@ -33,6 +33,7 @@ async def run_agent(agent: Agent, raw: Any, agents: Mapping[str, Agent]) -> dict
     """The activity body: ``raw`` is what Durable delivered, the return value is ``AgentResult`` JSON."""
     data = _decode(raw)
     context, log = _context(agent.name, data)
+    settings: Settings | None = None
     try:
         settings = Settings.from_env()
         inp = _validate(agent.input_model, data, agent.name)
@@ -51,14 +52,15 @@ async def run_agent(agent: Agent, raw: Any, agents: Mapping[str, Agent]) -> dict
         return result.model_dump(mode="json")
     except PermanentAgentError as exc:
         log.warning("failed permanently: %s", exc)
-        return failed(agent, exc, context.attempt)
+        backend = settings.backend if settings is not None and agent.uses_model else OFFLINE
+        return failed(agent, exc, context.attempt, backend)
 
 
-def failed(agent: Agent, exc: PermanentAgentError, attempt: int | None) -> dict[str, Any]:
-    """The AgentResult of a permanent failure: no output, the failure as data."""
+def failed(agent: Agent, exc: PermanentAgentError, attempt: int | None, backend: str = OFFLINE) -> dict[str, Any]:
+    """The AgentResult of a permanent failure: no output, the failure as data (``backend``: the one that failed)."""
     failure = Failure(agent=agent.name, error=str(exc), kind=exc.kind, permanent=True)
     return AgentResult(
-        agent=agent.name, backend=OFFLINE, model="-", latency_ms=0.0, cost_usd=0.0, attempt=attempt, failure=failure,
+        agent=agent.name, backend=backend, model="-", latency_ms=0.0, cost_usd=0.0, attempt=attempt, failure=failure,
     ).model_dump(mode="json")
 
 

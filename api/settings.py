@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -31,3 +32,25 @@ def _int(name: str, default: int) -> int:
         return int(value) if value else default
     except ValueError:
         return default
+
+
+POSITIVE_INTEGERS = {"BATON_MAX_BODY_BYTES": 1024, "BATON_RETRY_FIRST_MS": 1, "BATON_RETRY_MAX_ATTEMPTS": 1}
+
+
+def problems(env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per bad API setting, naming it and what it allows (empty: all good)."""
+    env = os.environ if env is None else env
+    found = []
+    for name, minimum in POSITIVE_INTEGERS.items():
+        text = (env.get(name) or "").strip()
+        if text and not (text.isdigit() and int(text) >= minimum):
+            found.append(f"{name} must be a whole number of at least {minimum}, got {text!r}")
+    text = (env.get("BATON_APPROVAL_TIMEOUT_HOURS") or "").strip()
+    if text:
+        try:
+            ok = 0 < float(text) < float("inf")
+        except ValueError:
+            ok = False
+        if not ok:
+            found.append(f"BATON_APPROVAL_TIMEOUT_HOURS must be a number of hours above 0, got {text!r}")
+    return found

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from . import hints
 from .client import BatonClient
-from .display import ProgressView, print_report
+from .display import ProgressView, progress_panel
 from .endpoint import Endpoint
+from .report import print_report
 
 SUCCESS = {"succeeded", "degraded", "approved"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -63,7 +65,7 @@ async def run_workflow(args: argparse.Namespace, console: Console) -> int:
     async with BatonClient(args.url, args.key) as api:
         started = await api.start(args.workflow, request)
         instance_id = started["id"]
-        console.print(f"started {args.workflow} instance [bold]{instance_id}[/bold]")
+        console.print(Text.assemble(f"started {args.workflow} instance ", (instance_id, "bold")))
         if not args.wait:
             console.print(f"status URL: {started.get('workflowStatusUri', started.get('statusQueryGetUri'))}",
                           highlight=False, markup=False, soft_wrap=True)
@@ -98,9 +100,12 @@ def finish(status: dict[str, Any], args: argparse.Namespace, console: Console) -
 async def show_status(args: argparse.Namespace, console: Console) -> int:
     async with BatonClient(args.url, args.key) as api:
         status = await api.status(args.instance_id)
-    if status.get("runtimeStatus") in ("Completed", "Failed", "Terminated", "Canceled"):
+    if args.json or status.get("runtimeStatus") in ("Completed", "Failed", "Terminated", "Canceled"):
         return finish(status, args, console)
-    print(json.dumps(status, indent=2, ensure_ascii=False))
+    console.print(progress_panel(status, args.instance_id))
+    if (status.get("progress") or {}).get("waiting"):
+        args.workflow = status.get("workflow")
+        print_next_steps(console, args, api.endpoint, args.instance_id, ("approve", "reject"))
     return EXIT_OK
 
 
@@ -120,7 +125,7 @@ async def list_workflows(args: argparse.Namespace, console: Console) -> int:
 
     table = Table("workflow", "agents", "description", title=f"{found['count']} workflows")
     for item in found["workflows"]:
-        table.add_row(item["name"], ", ".join(item["agents"]), item["description"])
+        table.add_row(Text(item["name"]), Text(", ".join(item["agents"])), Text(item["description"]))
     console.print(table)
     return EXIT_OK
 
@@ -130,14 +135,17 @@ async def decide(args: argparse.Namespace, console: Console) -> int:
     async with BatonClient(args.url, args.key) as api:
         await api.raise_event(args.instance_id, "approval", {"approved": approved, "by": args.by,
                                                                "comment": args.comment})
-    console.print(f"{'approved' if approved else 'rejected'} {args.instance_id}")
+    console.print(Text(f"{'approved' if approved else 'rejected'} {args.instance_id} (by {args.by}"
+                       + (f": {args.comment}" if args.comment else "") + "); the workflow continues"))
+    console.print(f"{'report:':<9}{hints.command('status', args.instance_id, endpoint=api.endpoint)}",
+                  highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
 async def terminate(args: argparse.Namespace, console: Console) -> int:
     async with BatonClient(args.url, args.key) as api:
         await api.terminate(args.instance_id, args.reason)
-    console.print(f"termination requested for {args.instance_id}")
+    console.print(Text(f"termination requested for {args.instance_id}"))
     return EXIT_OK
 
 
@@ -154,8 +162,9 @@ async def list_instances(args: argparse.Namespace, console: Console) -> int:
     ids.no_wrap, ids.overflow = True, "ignore"
     ids.min_width = max((len(item["id"]) for item in found["instances"]), default=2)
     for item in found["instances"]:
-        table.add_row(item["id"], str(item.get("workflow")), str(item.get("runtimeStatus")),
-                      str((item.get("progress") or {}).get("stage", "")), str(item.get("createdTime", "")))
+        cells = (item["id"], item.get("workflow"), item.get("runtimeStatus"),
+                 (item.get("progress") or {}).get("stage", ""), item.get("createdTime", ""))
+        table.add_row(*(Text(str(cell)) for cell in cells))  # Text: a [tag] in a value is shown, not styled
     console.print(table)
     return EXIT_OK
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 
@@ -31,17 +32,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_peer(chain_steps: int, fan_count: int, rounds: int) -> dict[str, list[float]]:
-    """Seconds per run of each workload, ``rounds`` times (after one warm-up each)."""
+def run_peer(chain_steps: int, fan_count: int, rounds: int, logger: logging.Logger | None = None
+             ) -> dict[str, list[float]]:
+    """Seconds per run of each workload, ``rounds`` times (after one warm-up each).  The worker
+    logs every episode at INFO: pass ``logger`` to send that somewhere else than stderr."""
     port = _free_port()
     backend = create_test_backend(port=port)
     address = f"localhost:{port}"
-    w = worker.TaskHubGrpcWorker(host_address=address)
+    w = worker.TaskHubGrpcWorker(host_address=address, logger=logger)
     w.add_orchestrator(chain)
     w.add_orchestrator(fan_out)
     w.add_activity(noop)
     w.start()
-    c = dt_client.TaskHubGrpcClient(host_address=address)
+    c = dt_client.TaskHubGrpcClient(host_address=address, logger=logger)
     out: dict[str, list[float]] = {"chain": [], "fan_out": []}
     try:
         for name, fn, arg in (("chain", chain, chain_steps), ("fan_out", fan_out, fan_count)):

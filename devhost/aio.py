@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:
@@ -18,3 +19,10 @@ async def wait_event(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def gather_all(*steps: Awaitable[object]) -> None:
+    """Run ``steps`` concurrently; wait for every one, then raise the first failure."""
+    for result in await asyncio.gather(*steps, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result

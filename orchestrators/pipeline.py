@@ -4,7 +4,8 @@ collect -> parallel analysis -> aggregate -> final state.  The state's ``status`
 through ``collecting``, ``analyzing``, ``aggregating`` to ``completed`` with a timestamp per
 stage; it is saved as a blob after every stage that succeeded and once more at the end (the
 seed's "save / update / final state"), so a reader of ``workflow-results`` sees a long run
-progress too.  Failures behave as in ``parallel``.
+progress too; the state's ``checkpoints`` lists each one and where it was saved.  Failures behave as
+in ``parallel``.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ def pipeline(context: df.DurableOrchestrationContext):
 
     if collected.ok:
         try:  # checkpoint: the workflow state so far, as a blob
-            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+            saved = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
         except Exception as exc:
             run.trace("checkpoint not saved: %s", exc)
+            saved = None
+        checkpoint(run, "collect", saved)
         run.stage("analysis", *BRANCHES)
         branches = {}
         for agent in BRANCHES:
@@ -70,9 +73,11 @@ def pipeline(context: df.DurableOrchestrationContext):
 
     if not run.failure:
         try:  # checkpoint
-            yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+            saved = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
         except Exception as exc:
             run.trace("checkpoint not saved: %s", exc)
+            saved = None
+        checkpoint(run, "analysis", saved)
         run.stage("aggregate", AGGREGATE)
         try:
             result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
@@ -97,3 +102,10 @@ def pipeline(context: df.DurableOrchestrationContext):
         run.trace("saving the result failed: %s", exc)
         state["saved_as"] = None
     return state
+
+
+def checkpoint(run: WorkflowRun, after: str, saved_as: str | None) -> None:
+    """Note a saved checkpoint in the state (``saved_as`` is ``None`` when it could not be saved)."""
+    run.extra.setdefault("checkpoints", []).append({
+        "after": after, "status": run.status, "at": run.now(), "saved_as": saved_as,
+    })

@@ -18,7 +18,7 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContentSettings
 
-from agents.settings import Settings
+from agents.settings import StorageSettings
 from agents.storage import blob_service_client
 
 bp = df.Blueprint()
@@ -34,7 +34,7 @@ def results_container() -> str:
 @bp.activity_trigger(input_name="record", activity=SAVE_RESULT)
 async def save_workflow_result(record: dict[str, Any]) -> str | None:
     """Store ``record["state"]``; returns ``container/blob`` (``None``: no storage is configured)."""
-    storage = Settings.from_env().storage
+    storage = StorageSettings.from_env(os.environ)  # only the storage: a bad LLM setting cannot block saving
     if not storage.configured:
         log.warning("no BATON_STORAGE / AzureWebJobsStorage: the result of %s is not saved", record["instance_id"])
         return None

@@ -93,7 +93,8 @@ class WorkflowRun:
         self.accounting: dict[str, dict[str, Any]] = {}
         self.errors: list[Failure] = []
         self.failure: Failure | None = None
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost_usd": 0.0}
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost_usd": 0.0,
+                      "estimated": False}
         self.timestamps: dict[str, str] = {"started": self.now()}
         self.document: dict[str, Any] = {}
         self.report: dict[str, Any] = {}
@@ -203,6 +204,7 @@ class WorkflowRun:
         for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
             self.usage[key] += int(usage.get(key) or 0)
         self.usage["cost_usd"] = round(self.usage["cost_usd"] + float(result.get("cost_usd") or 0.0), 6)
+        self.usage["estimated"] = bool(self.usage["estimated"] or usage.get("estimated"))
         self.trace("agent %s completed", agent, agent=agent)
         self.publish()
         return Outcome(agent, output)
@@ -213,7 +215,7 @@ class WorkflowRun:
         progress = {
             "workflow": self.workflow.name, "stage": self.stage_name, "status": self.status,
             "completed": done, "total": len(agents), "agents": agents,
-            "tokens": {k: self.usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
+            "tokens": {k: self.usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens", "estimated")},
             "cost_usd": self.usage["cost_usd"],
         }
         if self.waiting:

@@ -28,7 +28,7 @@ from ..models import AgentResult, Usage
 from ..settings import AZURE_OPENAI, OFFLINE, Settings
 from . import azure, openai_compat
 from .chat import ChatBackend
-from .errors import PermanentAgentError, TransientAgentError
+from .errors import AgentError, PermanentAgentError, TransientAgentError
 from .offline import run_offline
 from .pricing import cost_usd, price_for
 from .structured import (
@@ -70,12 +70,14 @@ async def complete(
     try:
         output, usage, model, requests = await _structured_call(backend, spec, payload, log)
     except PermanentAgentError as exc:
-        failures.remember(key, exc, settings.failure_cache_seconds)
-        log.warning("permanent failure: %s", exc)
-        raise
+        named = _naming(backend, exc)
+        failures.remember(key, named, settings.failure_cache_seconds)
+        log.warning("permanent failure: %s", named)
+        raise named from None
     except TransientAgentError as exc:
-        log.warning("transient failure, the retry policy decides what next: %s", exc)
-        raise
+        named = _naming(backend, exc)
+        log.warning("transient failure, the retry policy decides what next: %s", named)
+        raise named from None
     price = price_for((model, backend.model), settings.prices)
     result = AgentResult(
         agent=spec.name, output=output.model_dump(mode="json"), backend=backend.name, model=model or backend.model,
@@ -88,6 +90,12 @@ async def complete(
         usage.prompt_tokens, usage.completion_tokens, "unknown" if result.cost_usd is None else f"${result.cost_usd}",
     )
     return result
+
+
+def _naming(backend: ChatBackend, exc: AgentError) -> AgentError:
+    """The same failure, its message starting with the backend and model that failed."""
+    return type(exc)(f"{backend.name} {backend.model}: {exc.detail}", kind=exc.kind, agent=exc.agent,
+                     status=exc.status, retry_after=exc.retry_after)
 
 
 def select_backend(settings: Settings) -> ChatBackend:

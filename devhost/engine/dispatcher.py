@@ -24,7 +24,8 @@ from ..store.base import ActivityWorkItem, OrchestrationWorkItem, RuntimeStatus,
 from . import history as h
 from .activities import execute_activity
 from .entities import run_entity_batch
-from .episode import ActionCache, Episode, EpisodeStats, Functions
+from .episode import ActionCache, Episode, EpisodeStats
+from .scheduling import Functions
 
 log = logging.getLogger("devhost.dispatcher")
 

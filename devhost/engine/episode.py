@@ -23,20 +23,12 @@ from . import history as h
 from .actions import ActionError, OrchestratorState, parse_failure, parse_state
 from .context import build_context, encode_events
 from .replay import NewTask, ReplayResult, ShimReplay, TaskKind, replay
-from .scheduling import schedule_new_tasks
+from .scheduling import Functions, schedule_new_tasks
 
 log = logging.getLogger("devhost.orchestration")
 
 InvokeOrchestrator = Callable[[str, str], Awaitable[str]]
 """``(orchestrator name, context JSON) -> OrchestratorState JSON`` (raises on user failure)."""
-
-
-@dataclass
-class Functions:
-    """What the episode needs to know about the app's functions (names are case-insensitive)."""
-
-    orchestrators: dict[str, str]
-    activities: dict[str, str]
 
 
 @dataclass

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ..store.base import ActivityWorkItem, Message, OrchestrationInstance, RuntimeStatus
 from . import history as h
 from .replay import NewTask, TaskKind
 
-if TYPE_CHECKING:
-    from .episode import Functions
+
+@dataclass
+class Functions:
+    """What an episode needs to know about the app's functions (names are case-insensitive)."""
+
+    orchestrators: dict[str, str]
+    activities: dict[str, str]
+
 
 HTTP_ACTIVITY = "BuiltIn::HttpActivity"
 

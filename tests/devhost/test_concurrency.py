@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tests.devhost.e2e import start
@@ -17,6 +18,7 @@ async def test_activity_pool_honours_max_concurrent_activity_functions(devhost, 
 
 async def test_many_instances_run_concurrently(devhost, devhost_http):
     job = {"key": uuid.uuid4().hex, "ms": 80, "count": 1}
-    ids = [(await start(devhost_http, "slow_fan_out", job))["id"] for _ in range(6)]
+    started = await asyncio.gather(*(start(devhost_http, "slow_fan_out", job) for _ in range(6)))  # at once
+    ids = [s["id"] for s in started]
     outputs = [(await devhost.wait_for_instance(i, timeout=60))["output"] for i in ids]
     assert max(outputs) > 1  # activities of different instances overlapped

@@ -208,3 +208,77 @@ async def test_an_activity_completed_before_a_crash_is_not_sent_again(azurite_co
         await crashed.halt()
         await successor.close()
         await successor.destroy()
+
+
+START_THEN_DIE = """
+import asyncio, os, signal, sys
+from datetime import UTC, datetime
+from devhost.engine import history as h
+from devhost.store.azure import AzureStore
+from devhost.store.base import Message, OrchestrationInstance, RuntimeStatus
+
+async def main(hub, instance_id, kill_at):
+    store = AzureStore.from_setting(hub, os.environ["AzureWebJobsStorage"])
+    await store.open()
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kill_at == "message":  # killed as the start message is being sent: nothing was written
+        for queue in store.hub.control:
+            queue.put = die
+    else:  # killed as the row is being written: the start message is out
+        store.hub.instances.insert = die
+    now = datetime.now(UTC)
+    row = OrchestrationInstance(instance_id, "chain", "e-" + instance_id, RuntimeStatus.PENDING, now, now)
+    start = h.execution_started(now, instance_id=instance_id, execution_id=row.execution_id, name="chain", input=None)
+    await store.create_instance(row, Message("start-" + instance_id, instance_id, start, row.execution_id))
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("kill_at", ["message", "row"])
+async def test_a_start_cut_off_by_sigkill_never_appears_or_runs_and_can_be_retried(
+    tmp_path, kill_at, azurite_connection_string
+):
+    """Issue 10, finding 2: a host killed during a start (between the start message and the
+    Pending row) left the instance Pending forever and a retry answered 409."""
+    hub = unique_hub_name("crash")
+    instance_id = f"start-{kill_at}"
+    executions = tmp_path / "executions.log"
+    executions.touch()
+    env = {**os.environ, "CRASH_LOG": str(executions), "AzureWebJobsStorage": azurite_connection_string,
+           "DEVHOST_AZURE_LOCK_SECONDS": "4", "DEVHOST_AZURE_LEASE_SECONDS": "4", "PYTHONUNBUFFERED": "1"}
+    starter = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", START_THEN_DIE, hub, instance_id, kill_at, cwd=ROOT, env=env)
+    assert await starter.wait() == -9  # SIGKILLed inside create_instance
+    reader = AzureStore.from_setting(hub, azurite_connection_string, options=AzureStoreOptions(dispatch=False))
+    try:
+        row = await reader.get_instance(instance_id)
+    finally:
+        await reader.close()
+    assert row is None  # no Pending row without its start message
+    host = HostProcess(hub, free_port(), env, tmp_path / "devhost.log")
+    try:
+        await host.start()
+        async with aiohttp.ClientSession() as http:
+            if kill_at == "message":
+                assert await statuses(http, host.url, [instance_id]) == {}  # never appeared
+            else:  # the message was out: the instance runs although its row was never written
+                for _ in range(600):
+                    found = (await statuses(http, host.url, [instance_id])).get(instance_id)
+                    if found and found["runtimeStatus"] == "Completed":
+                        break
+                    await asyncio.sleep(0.1)
+                assert found and found["output"] == expected_output("chain", instance_id), host.log
+            # a start retried with the same id after the crash works
+            async with http.post(f"{host.url}{WEBHOOK}/orchestrators/chain/{instance_id}") as response:
+                assert response.status == 202, await response.text()
+            for _ in range(600):
+                found = (await statuses(http, host.url, [instance_id])).get(instance_id)
+                if found and found["runtimeStatus"] == "Completed":
+                    break
+                await asyncio.sleep(0.1)
+            assert found and found["output"] == expected_output("chain", instance_id), host.log
+    finally:
+        await host.stop()
+        await AzureStore.from_setting(hub, connection_string()).destroy()

@@ -14,6 +14,7 @@ import pytest
 
 from devhost.store.base import (
     EpisodeCommit,
+    RuntimeStatus,
 )
 from tests.devhost.store_kit import (
     NOW,
@@ -129,3 +130,25 @@ async def test_a_chain_step_costs_at_most_six_round_trips(durable):
         assert ids(item) == [result_of(activity).message_id]
     per_step = (store.calls.foreground - before) / steps
     assert per_step <= 6, dict(store.calls.by_kind)
+
+
+async def test_a_start_whose_row_never_came_runs_from_its_message(durable):
+    """Issue 10 finding 2 at store level: the client died after sending the start message,
+    before writing the Pending row; the owner takes the instance from the message."""
+    owner = await durable.open()
+    client = await durable.open(dispatch=False)
+    row = instance("orphan-start", input='"in"')
+    await client.send_messages([start_of(row)])  # what a client cut off before its row leaves
+    assert await client.get_instance("orphan-start") is None
+    item = await lock(owner, wait=WAIT)
+    assert item.instance == row and ids(item) == [start_of(row).message_id]
+    await owner.complete_orchestration_work_item(item, episode(item))
+    stored = await client.get_instance("orphan-start")
+    assert (stored.execution_id, stored.runtime_status, stored.input) == (row.execution_id, RuntimeStatus.RUNNING,
+                                                                          '"in"')
+
+
+async def test_an_instance_started_and_run_by_its_owner_is_never_read_back(durable):
+    store = await durable.open()
+    await started(store, "fresh")
+    assert store.calls.by_kind["table.query"] == 0  # its history (it has none) was not read

@@ -32,7 +32,7 @@ class AzureStoreOptions:
     poll_max_seconds: float = 1.0
     checkpoint_mark_delay: float = 5.0
     consumed_retention_seconds: int = 900
-    prefetch: int = 16
+    prefetch: int = 32
     max_buffered: int = 5000
     max_cached_instances: int = 1000
     dispatch: bool = True

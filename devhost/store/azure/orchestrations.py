@@ -6,17 +6,18 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
 2. one table transaction: the new history rows + the sentinel, ``If-Match`` the ETag read
    when the instance was loaded.  This is the commit point; a mismatch means another host
    committed meanwhile and the work item is lost (nothing of it is applied);
-3. the ``Instances`` row (from the snapshot in the sentinel);
-4. the outbox: child instance rows, then messages and work items (ids are deterministic, and
-   a receiver drops ids it already holds or consumed);
-5. deletion of the consumed queue messages.
+3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
+   the snapshot in the sentinel); the outbox (child instance rows, then their start
+   messages; messages and work items; ids are deterministic, and a receiver drops ids it
+   already holds or consumed); the deletion of the consumed queue messages (recorded in the
+   sentinel, so a copy that comes back is dropped).
 
 A host that dies after 2 leaves a sentinel with ``IsCheckpointComplete = false``: the next
 owner of the partition finds it (scan on acquiring the partition, or when loading the
 instance), writes the row again and resends the outbox, but no work item that left a trace
 (:mod:`.recovery`; it waits until the dead host's locks have run out, to see them all).
-Messages that come back from step 5 are recognised by the sentinel's consumed-message record
-and deleted unseen.  Once steps 3-5 are done, the checkpoint is marked complete lazily
+Messages that come back after step 3 are recognised by the sentinel's consumed-message record
+and deleted unseen.  Once step 3 is done, the checkpoint is marked complete lazily
 (superseded for free if another episode commits first).
 """
 
@@ -34,9 +35,10 @@ from typing import TYPE_CHECKING
 
 from azure.storage.queue import QueueMessage
 
+from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
-from ..base import EpisodeCommit, OrchestrationWorkItem
+from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
 from . import envelopes
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
@@ -106,6 +108,7 @@ class Orchestrations:
             state = await self.state(instance_id)
         if state.needs_recovery:
             return None  # its last checkpoint waits for the partition's horizon (.recovery)
+        state.adopt_start(b.message for b in entries)
         duplicates = [
             b for b in entries
             if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
@@ -155,12 +158,14 @@ class Orchestrations:
             await self._checkpoint(state, prepared)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
-            await self._write_row(state, prepared.row)
-            await self._send(prepared.outbox, prepared.originals)
+            await gather_all(  # independent once the checkpoint is durable: one round trip of latency
+                self._write_row(state, prepared.row),
+                self._send(prepared.outbox, prepared.originals),
+                self._delete(instance_id, list(commit.consumed)),
+            )
             state.needs_recovery = False
             if prepared.outbox:
                 state.mark_due = time.monotonic() + self.hub.options.checkpoint_mark_delay
-            await self._delete(instance_id, list(commit.consumed))
             if state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox:
                 self.cache.pop(instance_id, None)  # done: read it again if anything still comes
         except StoreError as exc:
@@ -206,12 +211,26 @@ class Orchestrations:
             else:
                 etag = await self.hub.instances.insert(state.instance_id, columns)
         except RowConflict:
-            log.warning("instance %s was started again or purged meanwhile; its row was left alone",
-                        state.instance_id)
-            self.cache.pop(state.instance_id, None)
+            etag = await self._row_behind(state.instance_id, columns)
+            if etag is None:
+                log.warning("instance %s was started again or purged meanwhile; its row was left alone",
+                            state.instance_id)
+                self.cache.pop(state.instance_id, None)
+                return
+            state.row_etag = etag
+            await self._write_row(state, columns)
             return
         state.row_etag, state.row_columns = etag, dict(columns)
         state.row_checkpoint = int(columns.get("Checkpoint") or 0)
+
+    async def _row_behind(self, instance_id: str, columns: dict) -> str | None:  # type: ignore[type-arg]
+        """The ETag of the stored row if it is an older checkpoint of the same execution (the
+        Pending row a starting client wrote after its start message), else ``None``."""
+        found = await self.hub.instances.get(instance_id)
+        if found is None or found[0].get("ExecutionId") != columns.get("ExecutionId"):
+            return None
+        behind = int(found[0].get("Checkpoint") or 0) < int(columns.get("Checkpoint") or 0)
+        return found[1] if behind else None
 
     async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None:
         sends = list(outbox.sends)
@@ -223,8 +242,8 @@ class Orchestrations:
     async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
         """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
         try:
-            await self.hub.instances.insert(child_id, columns)
-            self.cache.pop(child_id, None)
+            etag = await self.hub.instances.insert(child_id, columns)
+            self.seed(child_id, etag, columns)
             return True
         except RowConflict:
             found = await self.hub.instances.get(child_id)
@@ -322,6 +341,31 @@ class Orchestrations:
             self.cache.pop(instance_id, None)
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
 
+    def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None) -> None:  # type: ignore[type-arg]
+        """Cache an instance this host just created, with no history and the row it wrote (if
+        any), so its first episode reads nothing.  Should the guess be stale, the commit's
+        condition on the sentinel fails and the instance is read again."""
+        partition = self.hub.names.partition(instance_id)
+        if instance_id in self.locks or not self.holds(partition):
+            return
+        self.cache.pop(instance_id, None)
+        state = InstanceState(instance_id, partition, None, row_etag=row_etag)
+        if row is not None:
+            state.row_columns, state.row_checkpoint = dict(row), int(row.get("Checkpoint") or 0)
+        self.cache[instance_id] = state
+        self._evict()
+
+    def row_written(self, instance: OrchestrationInstance, row_etag: str) -> None:
+        """A starting client wrote the Pending row of a seeded instance: keep it and its ETag."""
+        state = self.cache.get(instance.instance_id)
+        if (state is None or instance.instance_id in self.locks or state.row_etag is not None
+                or state.sentinel is not None):
+            return  # unknown here, or an episode is committing (it reconciles the row itself)
+        if state.instance is None:
+            state.instance = replace(instance)
+        if state.instance.execution_id == instance.execution_id:
+            state.row_etag, state.row_checkpoint = row_etag, 0
+
     def _evict(self) -> None:
         """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""
         excess = len(self.cache) - self.hub.options.max_cached_instances
@@ -349,7 +393,9 @@ class Orchestrations:
 def _restarted_elsewhere(state: InstanceState, entries: list[Buffered]) -> bool:
     """An ``ExecutionStarted`` for another execution than the cached one: the id was started
     again (possibly by another host), so the cached state may be stale."""
-    current = state.instance.execution_id if state.instance else None
+    if state.instance is None:
+        return False  # nothing known to be stale: a start is adopted (seeded, or no row yet)
+    current = state.instance.execution_id
     return any(
         b.message.event.get("EventType") == EventType.ExecutionStarted and b.message.execution_id != current
         for b in entries

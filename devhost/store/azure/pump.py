@@ -100,18 +100,23 @@ class Pump:
             await _wait(self.pokes[partition], delay)
 
     async def _poll_work_items(self) -> None:
+        """Refill the prefetch buffer once half of it is taken; receive again at once after
+        a full batch (more is waiting), back off while the queue is empty."""
         options = self.hub.options
         delay = options.poll_min_seconds
         while True:
-            got = 0
-            if self.work_items.room <= 0:
+            room = self.work_items.room
+            if room <= 0 or (room < options.prefetch // 2 and self.work_items.prefetched):
                 await _wait(self.work_items.room_freed, options.poll_max)
                 continue
+            asked = min(room, MAX_RECEIVE)
             try:
-                got = await self.work_items.poll(self.work_items.room)
+                got = await self.work_items.poll(asked)
             except Exception:
                 log.warning("polling %s failed", self.hub.work_items.name, exc_info=True)
-                delay = options.poll_max
+                got, delay = 0, options.poll_max
+            if got >= asked:
+                continue
             delay = options.poll_min_seconds if got else min(delay * 2, options.poll_max)
             await self.hub.wall.sleep(delay)
 

@@ -14,9 +14,9 @@ items in its outbox, they wait for the partition's *horizon*, ``lock_seconds`` (
 margin) after the partition was acquired; then the partition's control queue is received
 to the end, the work-item queue is swept into the prefetch buffer (up to ``max_buffered``),
 and only work items without a trace are resent.  The instance takes no episode meanwhile
-(its messages wait in the inbox).  No wait is needed when the instance row is behind the
-checkpoint (the row is written before anything is sent, so nothing was) or the outbox holds
-control messages only.  None of this traffic is on a steady-state path.
+(its messages wait in the inbox).  No wait is needed when the outbox holds control messages
+only.  (The row is written at the same time as the outbox is sent, so a row behind the
+checkpoint says nothing about what was sent.)  None of this traffic is on a steady-state path.
 
 What this cannot see: a work item of the dead host that another *live* host received after
 its lock ran out (invisible to this host's sweep) may run twice.  A copy resent while the
@@ -30,20 +30,33 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...engine.history import EventType
 from ...errors import StoreError
 from .activities import WorkItems
 from .checkpoint import Outbox
+from .delivery import Original
 from .envelopes import WORK_ITEM, Send
 from .hub import Hub
 from .inbox import Inbox
 from .queues import MAX_RECEIVE
 from .state import InstanceState
 
-if TYPE_CHECKING:
-    from .orchestrations import Orchestrations
+
+class Orchestrations(Protocol):
+    """What recovery uses of :class:`~devhost.store.azure.orchestrations.Orchestrations`."""
+
+    locks: dict[str, str]
+
+    def holds(self, partition: int) -> bool: ...
+    async def state(self, instance_id: str) -> InstanceState: ...
+    async def _write_row(self, state: InstanceState, columns: dict) -> None: ...  # type: ignore[type-arg]
+    async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None: ...
+    async def _mark(self, state: InstanceState) -> None: ...
+    def _lock(self, instance_id: str) -> str: ...
+    def _unlock(self, instance_id: str, token: str) -> None: ...
+
 
 log = logging.getLogger("devhost.store.azure")
 HORIZON_MARGIN = 1.0
@@ -101,23 +114,23 @@ class Recovery:
         assert sentinel is not None
         if not self.orchestrations.holds(state.partition):
             return False
-        unsent = state.row_etag is None or state.row_checkpoint < sentinel.checkpoint
+        row_behind = state.row_etag is None or state.row_checkpoint < sentinel.checkpoint
         outbox = Outbox()
         if not sentinel.complete:
             text = sentinel.outbox_text
             if sentinel.outbox_blob:
                 text = await self.hub.payloads.download(sentinel.outbox_blob)
             outbox = Outbox.decode(text)
+        orchestrations = self.orchestrations
+        if row_behind and sentinel.snapshot and state.instance is not None:
+            await orchestrations._write_row(state, dict(sentinel.snapshot))  # at once: it sends nothing
         work = any(s.kind == WORK_ITEM for s in outbox.sends)  # control messages are idempotent
-        if work and not unsent and not self.ready(state.partition):
+        if work and not self.ready(state.partition):
             self.partitions[state.partition].pending.add(state.instance_id)
             return False
         log.info("finishing checkpoint %d of instance %s", sentinel.checkpoint, state.instance_id)
-        orchestrations = self.orchestrations
-        if unsent and sentinel.snapshot and state.instance is not None:
-            await orchestrations._write_row(state, dict(sentinel.snapshot))
         if not sentinel.complete:
-            sends = outbox.sends if unsent else tuple(s for s in outbox.sends if not self._traced(state, s))
+            sends = tuple(s for s in outbox.sends if not self._traced(state, s))
             await orchestrations._send(Outbox(sends, outbox.children), {})
             await orchestrations._mark(state)
         state.needs_recovery = False

@@ -12,11 +12,13 @@ history is discarded: the instance starts with an empty history.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...engine.history import EventType, parse_timestamp
 from ...errors import StoreError
-from ..base import HistoryEvent, OrchestrationInstance
+from ..base import HistoryEvent, Message, OrchestrationInstance, RuntimeStatus
 from . import codec, names
 from .checkpoint import ConsumedRecord, Sentinel
 from .hub import Hub
@@ -42,6 +44,35 @@ class InstanceState:
     """Offloaded payload column -> (text, blob name), reused while the text is unchanged."""
     needs_recovery: bool = False
     mark_due: float | None = None
+
+    def adopt_start(self, messages: Iterable[Message]) -> bool:
+        """Take the instance from an ``ExecutionStarted`` among ``messages`` that is newer than
+        the stored instance (none yet, or an older generation): a start message goes out
+        before its row is written, so it may arrive first (the row is written by this host's
+        commit, or by the starting client, whichever comes second).  ``True`` if adopted."""
+        for message in messages:
+            event = message.event
+            if event.get("EventType") != EventType.ExecutionStarted:
+                continue
+            generation = int(event.get("Generation") or 0)
+            if self.instance is not None and generation <= self.instance.generation:
+                continue
+            created = parse_timestamp(event["Timestamp"])
+            parent = event.get("ParentInstance") or {}
+            stored_input = event.get("Input")
+            self.instance = OrchestrationInstance(
+                instance_id=self.instance_id, name=event["Name"],
+                execution_id=event["OrchestrationInstance"]["ExecutionId"], runtime_status=RuntimeStatus.PENDING,
+                created_time=created, last_updated_time=created,
+                input=None if stored_input in (None, "null") else stored_input,
+                parent_instance_id=(parent.get("OrchestrationInstance") or {}).get("InstanceId"),
+                version=event.get("Version") or "", generation=generation,
+            )
+            self.history = []
+            self.fresh = self.sentinel is not None
+            self.row_columns = None
+            return True
+        return False
 
     @property
     def consumed(self) -> ConsumedRecord:

@@ -58,6 +58,15 @@ _RUNNING_STATES = frozenset(
 )
 
 
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NETRC")
+
+
+def _proxy_configured() -> bool:
+    """Whether the environment configures a proxy (or netrc) for the storage clients.  When it
+    does not, the clients skip aiohttp's ``trust_env`` look-ups, two thread hops per request."""
+    return any(os.environ.get(name) or os.environ.get(name.lower()) for name in _PROXY_VARIABLES)
+
+
 class AzureStore:
     """A task hub in one storage account; safe for one event loop.  Use :meth:`from_setting`.
 
@@ -74,9 +83,10 @@ class AzureStore:
         self.options = options or AzureStoreOptions.from_env()
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.calls = StorageCalls()
-        self._tables = TableServiceClient.from_connection_string(connection_string)
-        self._queues = QueueServiceClient.from_connection_string(connection_string)
-        self._blobs = BlobServiceClient.from_connection_string(connection_string)
+        transport = {"use_env_settings": _proxy_configured()}
+        self._tables = TableServiceClient.from_connection_string(connection_string, **transport)
+        self._queues = QueueServiceClient.from_connection_string(connection_string, **transport)
+        self._blobs = BlobServiceClient.from_connection_string(connection_string, **transport)
         limiter = asyncio.Semaphore(64)
         self.hub = Hub(
             names=self.names,
@@ -173,32 +183,46 @@ class AzureStore:
     async def create_instance(
         self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False
     ) -> None:
+        """The start message first, then the row: a start cut off by a crash either never
+        appears (no message) or runs (the partition owner takes the instance from its
+        ``ExecutionStarted``, :meth:`.InstanceState.adopt_start`), so it is never stuck Pending,
+        and a start retried with the same id after a crash answers as for any other instance."""
+        instance_id = instance.instance_id
         instances = self.hub.instances
+        found = await instances.get(instance_id)
+        generation = self._generation(instance_id, found, overwrite_running)
+        row = replace(instance, generation=generation)
+        start = replace(start, event={**start.event, "Generation": generation})
+        scratch = InstanceState(instance_id, self.names.partition(instance_id), None)
+        columns, _ = await asyncio.gather(row_columns(self.hub, scratch, row, 0),
+                                          self.orchestrations.forget_instance(instance_id))
+        if found is None:
+            self.orchestrations.seed(instance_id)  # nothing stored: its first episode reads nothing
+        await self.send_messages([start])
         for _attempt in range(3):
-            found = await instances.get(instance.instance_id)
-            generation = 0
-            if found is not None:
-                status = RuntimeStatus(found[0]["RuntimeStatus"])
-                if status in _RUNNING_STATES and not overwrite_running:
-                    raise InstanceAlreadyExists(
-                        f"An instance with ID '{instance.instance_id}' already exists and is {status.value}."
-                    )
-                generation = int(found[0].get("Generation") or 0) + 1
-            row = replace(instance, generation=generation)
-            scratch = InstanceState(instance.instance_id, self.names.partition(instance.instance_id), None)
-            columns = await row_columns(self.hub, scratch, row, 0)
             try:
                 if found is None:
-                    await instances.insert(instance.instance_id, columns)
+                    etag = await instances.insert(instance_id, columns)
+                    self.orchestrations.row_written(row, etag)
                 else:
-                    await instances.replace(instance.instance_id, columns, found[1])
-                break
+                    await instances.replace(instance_id, columns, found[1])
+                return
             except RowConflict:
-                continue
-        else:
-            raise StoreError(f"instance {instance.instance_id} kept changing while it was being created")
-        await self.orchestrations.forget_instance(instance.instance_id)
-        await self.send_messages([start])
+                found = await instances.get(instance_id)
+                if found is not None and found[0].get("ExecutionId") == instance.execution_id:
+                    return  # the partition owner ran the start first and wrote the row
+                self._generation(instance_id, found, overwrite_running)
+        raise StoreError(f"instance {instance_id} kept changing while it was being created")
+
+    @staticmethod
+    def _generation(instance_id: str, found: tuple[dict, str] | None, overwrite_running: bool) -> int:  # type: ignore[type-arg]
+        """The generation a new start of ``instance_id`` gets (refused while it runs)."""
+        if found is None:
+            return 0
+        status = RuntimeStatus(found[0]["RuntimeStatus"])
+        if status in _RUNNING_STATES and not overwrite_running:
+            raise InstanceAlreadyExists(f"An instance with ID '{instance_id}' already exists and is {status.value}.")
+        return int(found[0].get("Generation") or 0) + 1
 
     async def get_instance(self, instance_id: str) -> OrchestrationInstance | None:
         found = await self.hub.instances.get(instance_id)
