@@ -72,8 +72,8 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stopper)
     async with DevHost.start(
-        Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub, auth=args.auth,
-        dashboard=args.dashboard,
+        Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub,
+        dashboard=args.dashboard, auth=args.auth,
     ) as host:
         print(host.describe(), flush=True)
         endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)

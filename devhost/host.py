@@ -91,8 +91,8 @@ class DevHost:
         host: str = "127.0.0.1",
         port: int = 0,
         hub_name: str | None = None,
-        auth: str = "none",
         dashboard: str = "on",
+        auth: str = "none",
     ) -> AsyncIterator[DevHost]:
         """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
 
@@ -138,7 +138,7 @@ class DevHost:
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
             dispatcher.schedules.append(triggers)
-            app = create_app(registry, settings, the_store, the_clock, triggers, keys, dashboard=dashboard)
+            app = create_app(registry, settings, the_store, the_clock, triggers, dashboard=dashboard, keys=keys)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -205,14 +205,14 @@ class DevHost:
         lines.append("")
         hub = self.hub_name if self.hub_name == self.store.hub_name else f"{self.hub_name} as {self.store.hub_name}"
         lines.append(f"Task hub: {hub} ({type(self.store).__name__})  Clock: {type(self.clock).__name__}")
+        if self.dashboard_url:
+            mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
+            lines.append(f"Dashboard: {self.dashboard_url}{mode}")
         if self.keys is None:
             lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
         else:
             lines.append("Auth: keys (x-functions-key header or ?code=), generated for this run:")
             lines.extend(self.keys.describe())
-        if self.dashboard_url:
-            mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
-            lines.append(f"Dashboard: {self.dashboard_url}{mode}")
         return "\n".join(lines)
 
 

@@ -31,12 +31,12 @@ MAX_BODY_BYTES = 100 * 1024 * 1024
 
 def create_app(
     registry: FunctionRegistry, settings: HostSettings, store: TaskHubStore, clock: Clock,
-    webhooks: Webhooks | None = None, keys: HostKeys | None = None, *, dashboard: str = "on",
+    webhooks: Webhooks | None = None, *, dashboard: str = "on", keys: HostKeys | None = None,
 ) -> web.Application:
     """Build the application; nothing starts until it is run.
 
-    ``keys``: enforce auth levels with them. ``dashboard`` is ``on``, ``read-only`` or ``off`` (the
-    dashboard under ``/_devhost/``).
+    ``dashboard`` is ``on``, ``read-only`` or ``off`` (the dashboard under ``/_devhost/``);
+    ``keys`` enforce the functions' auth levels (``None``: open, as with Core Tools).
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     setup_middlewares(app, keys)
