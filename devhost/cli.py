@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import discovery, worker
 from .errors import DevhostError
-from .host import STORES, DevHost
+from .host import AUTH_MODES, STORES, DevHost
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     start.add_argument("--store", choices=STORES, default="azurite", help="task hub store (default: azurite)")
     start.add_argument("--hub", default=None, help="task hub name (default: host.json hubName)")
+    start.add_argument("--auth", choices=AUTH_MODES, default="none",
+                       help="none: open, as with Core Tools (default); keys: enforce auth levels with printed keys")
     dashboard = start.add_mutually_exclusive_group()
     dashboard.add_argument("--dashboard", choices=("on", "read-only"), default="on",
                            help="the browser dashboard at /_devhost/ (default: on)")
@@ -71,7 +73,7 @@ async def serve(args: argparse.Namespace) -> None:
         signal.signal(sig, stopper)
     async with DevHost.start(
         Path(args.app_dir), store=args.store, host=args.host, port=args.port, hub_name=args.hub,
-        dashboard=args.dashboard,
+        dashboard=args.dashboard, auth=args.auth,
     ) as host:
         print(host.describe(), flush=True)
         endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)

@@ -22,6 +22,7 @@ from .engine import fastdates
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .environment import HostEnvironment
 from .errors import DevhostError
+from .keys import HostKeys
 from .loader import FunctionRegistry, load_app
 from .settings import HostSettings, load_host_settings, load_local_settings
 from .store.base import RuntimeStatus, TaskHubStore
@@ -31,6 +32,7 @@ from .triggers.runtime import TriggerRuntime
 log = logging.getLogger("devhost")
 
 STORES = ("memory", "azurite")
+AUTH_MODES = ("none", "keys")
 DASHBOARD_MODES = ("on", "read-only", "off")
 SHUTDOWN_GRACE_SECONDS = 1.0  # how long a stop waits for HTTP requests still running
 
@@ -48,6 +50,7 @@ class DevHost:
         runner: web.AppRunner,
         url: str,
         triggers: TriggerRuntime,
+        keys: HostKeys | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
@@ -57,6 +60,7 @@ class DevHost:
         self.runner = runner
         self.url = url
         self.triggers = triggers
+        self.keys = keys
 
     @property
     def hub_name(self) -> str:
@@ -67,7 +71,10 @@ class DevHost:
     def dashboard_url(self) -> str | None:
         """Where the dashboard is served (``None`` when it is off)."""
         mounted = self.runner.app.get(DASHBOARD)
-        return None if mounted is None else f"{self.url}{DASHBOARD_PATH}/"
+        if mounted is None:
+            return None
+        code = f"?code={self.keys.master}" if self.keys is not None else ""  # --auth keys: the master key opens it
+        return f"{self.url}{DASHBOARD_PATH}/{code}"
 
     @property
     def client(self) -> Any:
@@ -88,27 +95,32 @@ class DevHost:
         port: int = 0,
         hub_name: str | None = None,
         dashboard: str = "on",
+        auth: str = "none",
     ) -> AsyncIterator[DevHost]:
-        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits."""
+        """Load the app, open the task hub, serve HTTP and dispatch work until the block exits.
+
+        ``auth="keys"`` enforces the app's auth levels with keys generated here (``host.keys``).
+        """
         from .server.app import create_app
 
         if dashboard not in DASHBOARD_MODES:
             raise DevhostError(f"unknown dashboard mode '{dashboard}': use one of {', '.join(DASHBOARD_MODES)}")
         app_dir = Path(app_dir).resolve()
         environment = HostEnvironment()
-        load_local_settings(app_dir)
+        local_values = load_local_settings(app_dir)
         settings = load_host_settings(app_dir, hub_name)
         environment.provide(app_dir)
         if port:
             environment.provide_address(host, port)
         try:
             registry = load_app(app_dir)
+            keys = _make_keys(auth, registry)
         except BaseException:
             environment.restore()
             raise
         fastdates.install()
         the_clock = _make_clock(clock)
-        emulator = None
+        emulators: list[azurite.AzuriteProcess] = []
         dispatcher: Dispatcher | None = None
         runner: web.AppRunner | None = None
         task: asyncio.Task[None] | None = None
@@ -116,8 +128,9 @@ class DevHost:
         triggers: TriggerRuntime | None = None
         try:
             triggers = TriggerRuntime(registry, settings.hub_name, the_clock)
-            if isinstance(store, str):
-                emulator = _ensure_emulator(app_dir, settings, required=store == "azurite")
+            emulators = _ensure_emulators(
+                app_dir, settings, local_values, required=isinstance(store, str) and store == "azurite"
+            )
             the_store = _make_store(store, settings)
             log.info("%s", _backend_line(settings, the_store))
             await the_store.open()
@@ -128,7 +141,7 @@ class DevHost:
             )
             dispatcher = Dispatcher(the_store, the_clock, registry, options)
             dispatcher.schedules.append(triggers)
-            app = create_app(registry, settings, the_store, the_clock, triggers, dashboard=dashboard)
+            app = create_app(registry, settings, the_store, the_clock, triggers, dashboard=dashboard, keys=keys)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
@@ -138,7 +151,7 @@ class DevHost:
             environment.provide_address(host, bound)
             task = asyncio.ensure_future(dispatcher.run())
             await triggers.start(url)
-            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, triggers)
+            yield cls(registry, settings, the_store, the_clock, dispatcher, runner, url, triggers, keys)
         finally:
             if triggers is not None:
                 await triggers.close()
@@ -150,7 +163,7 @@ class DevHost:
                 await runner.cleanup()
             if the_store is not None:
                 await the_store.close()
-            if emulator is not None:
+            for emulator in emulators:
                 emulator.stop()
             environment.restore()
 
@@ -198,7 +211,20 @@ class DevHost:
         if self.dashboard_url:
             mode = " (read-only)" if self.runner.app[DASHBOARD].read_only else ""
             lines.append(f"Dashboard: {self.dashboard_url}{mode}")
+        if self.keys is None:
+            lines.append("Auth: open, auth levels not enforced (as with Core Tools); --auth keys enforces them")
+        else:
+            lines.append("Auth: keys (x-functions-key header or ?code=), generated for this run:")
+            lines.extend(self.keys.describe())
         return "\n".join(lines)
+
+
+def _make_keys(auth: str, registry: FunctionRegistry) -> HostKeys | None:
+    if auth == "none":
+        return None
+    if auth == "keys":
+        return HostKeys.generate(f.name for f in registry.http)
+    raise DevhostError(f"unknown auth '{auth}': use one of {', '.join(AUTH_MODES)}")
 
 
 def _make_clock(clock: str | Clock) -> Clock:
@@ -211,16 +237,46 @@ def _make_clock(clock: str | Clock) -> Clock:
     raise DevhostError(f"unknown clock '{clock}': use 'system' or 'virtual'")
 
 
-def _ensure_emulator(app_dir: Path, settings: HostSettings, *, required: bool) -> azurite.AzuriteProcess | None:
-    """Start Azurite when the app's storage setting targets the emulator and nothing listens."""
-    value = os.environ.get(settings.storage_connection_name)
-    if required and not value:
-        value = os.environ[settings.storage_connection_name] = "UseDevelopmentStorage=true"
-    if not azurite.is_emulator(value):
-        return None
-    started = azurite.ensure_running(app_dir / ".azurite", search_from=app_dir)
-    if started is not None:
-        log.info("started Azurite (data in %s)", started.location)
+def _ensure_emulators(
+    app_dir: Path, settings: HostSettings, local_values: dict[str, str], *, required: bool
+) -> list[azurite.AzuriteProcess]:
+    """Start Azurite on the ports of each emulator the task hub or the app's settings point at.
+
+    The settings looked at: the storage setting (defaulted to the emulator only for a
+    storage-backed store, ``required``) and every ``local.settings.json`` value, since the
+    app's code may use them.  An emulator the task hub needs must start; one that only the
+    app's settings name is a warning when it cannot.
+    """
+    name = settings.storage_connection_name
+    if required and not os.environ.get(name):
+        os.environ[name] = "UseDevelopmentStorage=true"
+    wanted: dict[azurite.Endpoints, tuple[str, bool]] = {}
+    for key in dict.fromkeys((name, *local_values)):
+        endpoints = azurite.emulator_endpoints(os.environ.get(key))
+        if endpoints is not None:
+            must = wanted.get(endpoints, ("", False))[1] or (required and key == name)
+            wanted[endpoints] = (key, must)
+    started: list[azurite.AzuriteProcess] = []
+    try:
+        for endpoints, (key, must) in wanted.items():
+            ports = "/".join(map(str, endpoints.ports))
+            try:
+                process = azurite.ensure_running(
+                    app_dir / ".azurite", endpoints=endpoints, search_from=app_dir,
+                    why=f"{key} points at the emulator on {endpoints.host} ports {ports}",
+                )
+            except DevhostError as exc:
+                if must:
+                    raise
+                log.warning("%s; the app's calls to that storage will fail", exc)
+                continue
+            if process is not None:
+                log.info("started Azurite on ports %s for %s (data in %s)", ports, key, process.location)
+                started.append(process)
+    except BaseException:
+        for process in started:
+            process.stop()
+        raise
     return started
 
 

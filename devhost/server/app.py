@@ -9,6 +9,7 @@ from aiohttp import web
 from ..client import TaskHubClient
 from ..clock import Clock
 from ..dashboard import setup_dashboard
+from ..keys import HostKeys
 from ..loader import FunctionRegistry, HttpFunction
 from ..settings import HostSettings
 from ..store.base import TaskHubStore
@@ -30,14 +31,16 @@ MAX_BODY_BYTES = 100 * 1024 * 1024
 
 def create_app(
     registry: FunctionRegistry, settings: HostSettings, store: TaskHubStore, clock: Clock,
-    webhooks: Webhooks | None = None, *, dashboard: str = "on",
+    webhooks: Webhooks | None = None, *, dashboard: str = "on", keys: HostKeys | None = None,
 ) -> web.Application:
     """Build the application; nothing starts until it is run.
 
-    ``dashboard`` is ``on``, ``read-only`` or ``off`` (the dashboard under ``/_devhost/``).
+    ``dashboard`` is ``on``, ``read-only`` or ``off`` (the dashboard under ``/_devhost/``);
+    ``keys`` enforce the functions' auth levels (``None``: open, as with Core Tools).
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    setup_middlewares(app)
+    setup_middlewares(app, keys)
+    code = keys.extension_key if keys is not None else None
     orchestrators = {key: fn.name for key, fn in registry.orchestrators.items()}
     client = TaskHubClient(
         store, clock, orchestrators, accept_unregistered=settings.backend.accepts_unregistered_orchestrators
@@ -48,11 +51,11 @@ def create_app(
         origin = f"{request.scheme}://{request.host}"
         hub = function.client_task_hub or settings.hub_name
         local = f"http://127.0.0.1:{request.url.port or request.transport.get_extra_info('sockname')[1]}"
-        return client_binding_json(origin, hub, f"{local}/durabletask/")
+        return client_binding_json(origin, hub, f"{local}/durabletask/", code)
 
-    triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding)
+    triggers = HttpTriggers(registry.http, settings.route_prefix, str(registry.app_dir), binding, keys)
     app[HTTP_TRIGGERS] = triggers
-    setup_durable_api(app, client, hub_name=settings.hub_name)
+    setup_durable_api(app, client, hub_name=settings.hub_name, code=code)
     if webhooks is not None:
         webhooks.setup_routes(app)
     if dashboard != "off":

@@ -10,10 +10,13 @@ INSTANCE_PLACEHOLDER = "INSTANCEID"
 CONNECTION = "Storage"
 
 
-def management_urls(origin: str, hub: str, instance_id: str) -> dict[str, str]:
-    """Every management URL of one instance (the binding uses the placeholder id)."""
+def management_urls(origin: str, hub: str, instance_id: str, code: str | None = None) -> dict[str, str]:
+    """Every management URL of one instance (the binding uses the placeholder id).
+
+    With keys on, each URL ends with ``&code=`` and the extension's system key, as the host's do.
+    """
     base = f"{origin}{WEBHOOK_PATH}/instances/{instance_id}"
-    query = f"taskHub={quote(hub)}&connection={CONNECTION}"
+    query = f"taskHub={quote(hub)}&connection={CONNECTION}" + (f"&code={quote(code)}" if code else "")
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{base}?{query}",
@@ -27,27 +30,29 @@ def management_urls(origin: str, hub: str, instance_id: str) -> dict[str, str]:
     }
 
 
-def check_status_payload(origin: str, hub: str, instance_id: str) -> dict[str, str]:
+def check_status_payload(origin: str, hub: str, instance_id: str, code: str | None = None) -> dict[str, str]:
     """The 202 body of a webhook start: management URLs without ``rewindPostUri``."""
-    urls = management_urls(origin, hub, instance_id)
+    urls = management_urls(origin, hub, instance_id, code)
     urls.pop("rewindPostUri")
     return urls
 
 
-def client_binding_json(origin: str, hub: str, rpc_base_url: str) -> str:
+def client_binding_json(origin: str, hub: str, rpc_base_url: str, code: str | None = None) -> str:
     """The JSON text handed to a ``durable_client_input`` parameter."""
     base = f"{origin}{WEBHOOK_PATH}"
     creation = f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
+    required = f"code={quote(code)}" if code else ""
     return json.dumps({
         "taskHubName": hub,
         "creationUrls": {
-            "createNewInstancePostUri": creation,
+            "createNewInstancePostUri": creation + (f"?{required}" if required else ""),
             "createAndWaitOnNewInstancePostUri": (
                 f"{creation}?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}"
+                + (f"&{required}" if required else "")
             ),
         },
-        "managementUrls": management_urls(origin, hub, INSTANCE_PLACEHOLDER),
+        "managementUrls": management_urls(origin, hub, INSTANCE_PLACEHOLDER, code),
         "baseUrl": base,
-        "requiredQueryStringParameters": "",
+        "requiredQueryStringParameters": required,
         "rpcBaseUrl": rpc_base_url if rpc_base_url.endswith("/") else rpc_base_url + "/",
     })

@@ -19,6 +19,7 @@ from aiohttp import web
 from ..client import TaskHubClient, parse_time
 from ..store.base import InstanceQuery, OrchestrationInstance, RuntimeStatus
 from .binding import WEBHOOK_PATH, check_status_payload
+from .json_body import JsonBodyError, decode_text, parse_json
 from .status import status_payload
 
 RPC_PATH = "/durabletask"
@@ -82,21 +83,18 @@ class _Query:
 class DurableApi:
     """Handlers shared by the webhook and RPC bases."""
 
-    def __init__(self, client: TaskHubClient, hub_name: str) -> None:
+    def __init__(self, client: TaskHubClient, hub_name: str, code: str | None = None) -> None:
         self.client = client
         self.hub_name = hub_name
+        self.code = code  # the system key the management URLs carry when keys are on
 
     # --- orchestrations -------------------------------------------------------------------
     async def start(self, request: web.Request) -> web.Response:
         query = _Query(request)
-        body = await request.text()
-        input_text: str | None = None
-        if body.strip():
-            try:
-                json.loads(body)
-            except ValueError:
-                return bad_request("Invalid JSON content: the request body must be JSON.")
-            input_text = body
+        try:
+            input_text = await _json_text(request)  # any Content-Type, as the extension reads it
+        except JsonBodyError as exc:
+            return bad_request(str(exc))
         try:
             instance_id = await self.client.start(
                 request.match_info["name"], request.match_info.get("instance_id"),
@@ -111,7 +109,7 @@ class DurableApi:
                 return web.Response(status=200, text=done.output or "null", content_type="application/json")
             if done is not None and done.runtime_status is RuntimeStatus.FAILED:
                 return web.json_response(status_payload(done), status=500)
-        payload = check_status_payload(_origin(request), self.hub_name, instance_id)
+        payload = check_status_payload(_origin(request), self.hub_name, instance_id, self.code)
         return web.json_response(
             payload, status=202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"}
         )
@@ -168,18 +166,20 @@ class DurableApi:
         return web.json_response({"instancesDeleted": deleted})
 
     async def raise_event(self, request: web.Request) -> web.Response:
-        content_type = request.headers.get("Content-Type", "application/json")
-        if "json" not in content_type.lower():
-            return bad_request("Only application/json request content is supported.")
-        body = await request.text()
-        if body.strip():
-            try:
-                json.loads(body)
-            except ValueError:
-                return bad_request("Invalid JSON content: the event data must be JSON.")
-        await self.client.raise_event(
-            request.match_info["instance_id"], request.match_info["event"], body if body.strip() else None
-        )
+        """404 unknown, 410 finished, then the body must be ``application/json`` (the extension's order)."""
+        instance_id = request.match_info["instance_id"]
+        instance = await self.client.store.get_instance(instance_id)
+        if instance is None:
+            return web.Response(status=404)
+        if instance.runtime_status.is_terminal:
+            return web.Response(status=410)
+        if _media_type(request) != "application/json":
+            return bad_request("Only application/json request content is supported")
+        try:
+            data = await _json_text(request)
+        except JsonBodyError as exc:
+            return bad_request(str(exc))
+        await self.client.raise_event(instance_id, request.match_info["event"], data)
         return web.Response(status=202)
 
     async def operate(self, request: web.Request) -> web.Response:
@@ -206,7 +206,7 @@ class DurableApi:
         new_id = await self.client.restart(instance_id, new_instance_id=query.flag("restartWithNewInstanceId", True))
         if request.path.startswith(RPC_PATH):
             return web.json_response(new_id, status=202)  # the SDK's restart() returns it as a str
-        payload = check_status_payload(_origin(request), self.hub_name, new_id)
+        payload = check_status_payload(_origin(request), self.hub_name, new_id, self.code)
         return web.json_response(payload, status=202, headers={"Location": payload["statusQueryGetUri"]})
 
     # --- entities ---------------------------------------------------------------------------
@@ -221,18 +221,21 @@ class DurableApi:
         operation = "delete" if request.method == "DELETE" else query.get("op")
         if not operation:
             return bad_request("The 'op' query parameter is required to signal an entity.")
-        body = await request.text()
+        body = await request.read()
         input_text: str | None = None
         if body.strip():
-            if "json" in request.headers.get("Content-Type", "").lower():
+            if _media_type(request) == "application/json":
                 try:
-                    parsed = json.loads(body)
-                except ValueError:
-                    return bad_request("Invalid JSON content.")
+                    parsed = parse_json(body)
+                except JsonBodyError as exc:
+                    return bad_request(f"Could not parse JSON content: {exc}")
                 # The Python SDK sends the input's JSON text as a JSON string literal.
-                input_text = parsed if isinstance(parsed, str) else body
-            else:
-                input_text = json.dumps(body)
+                input_text = parsed if isinstance(parsed, str) else decode_text(body)
+            else:  # other media types: the body is the input, as a string (as the extension does)
+                try:
+                    input_text = json.dumps(body.decode("utf-8"))
+                except UnicodeDecodeError:
+                    return bad_request("The request body is not UTF-8 text.")
         await self.client.signal_entity(request.match_info["name"], request.match_info["key"], operation, input_text)
         return web.Response(status=202)
 
@@ -248,6 +251,26 @@ class DurableApi:
             await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
 
+async def _json_text(request: web.Request) -> str | None:
+    """The body's JSON text once checked by the strict reader; ``None`` for an empty body."""
+    body = await request.read()
+    if not body.strip():
+        return None
+    parse_json(body)
+    return decode_text(body)
+
+
+def _media_type(request: web.Request) -> str | None:
+    """The ``Content-Type`` media type, lower case, without parameters; ``None`` when absent."""
+    header = request.headers.get("Content-Type")
+    return header.split(";", 1)[0].strip().lower() if header else None
+
+
+async def not_found(request: web.Request) -> web.Response:
+    """A method the API does not accept on a known path: 404, as ``HttpApiHandler`` answers."""
+    return web.Response(status=404)
+
+
 def _origin(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
@@ -259,9 +282,11 @@ def _seconds(text: str | None, default: float) -> float:
         return default
 
 
-def setup_durable_api(app: web.Application, client: TaskHubClient, *, hub_name: str) -> DurableApi:
+def setup_durable_api(
+    app: web.Application, client: TaskHubClient, *, hub_name: str, code: str | None = None
+) -> DurableApi:
     """Register the API under the webhook and the RPC base paths."""
-    api = DurableApi(client, hub_name)
+    api = DurableApi(client, hub_name, code)
     for base in (WEBHOOK_PATH, RPC_PATH):
         routes: list[Any] = [
             web.post(base + "/orchestrators/{name}", api.start),
@@ -277,6 +302,7 @@ def setup_durable_api(app: web.Application, client: TaskHubClient, *, hub_name: 
             web.get(base + "/entities/{name}/{key}", api.read_entity),
             web.post(base + "/entities/{name}/{key}", api.signal_entity),
             web.delete(base + "/entities/{name}/{key}", api.signal_entity),
+            web.route("*", base + "/{tail:.*}", not_found),
         ]
         app.router.add_routes(routes)
     return api

@@ -13,6 +13,7 @@ import azure.functions as func
 from aiohttp import web
 
 from .. import worker
+from ..keys import HostKeys, presented_key
 from ..loader import HttpFunction
 from .routing import RouteTemplate, sort_routes
 
@@ -37,7 +38,15 @@ class InvocationContext:
 class HttpTriggers:
     """Match a request against the app's route templates and invoke the function."""
 
-    def __init__(self, functions: list[HttpFunction], prefix: str, app_dir: str, binding: ClientBinding) -> None:
+    def __init__(
+        self,
+        functions: list[HttpFunction],
+        prefix: str,
+        app_dir: str,
+        binding: ClientBinding,
+        keys: HostKeys | None = None,
+    ) -> None:
+        self.keys = keys  # None: every function is open, as with Core Tools
         self.prefix = prefix
         self.app_dir = app_dir
         self.binding = binding
@@ -53,19 +62,24 @@ class HttpTriggers:
         return sorted(rows)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Invoke the first function whose route and methods match; otherwise 404.
+
+        A route served only for other methods is a 404 too, as the Functions host answers it
+        (azure-functions-host#10098): a function's methods are part of its route there.
+        """
         path = request.match_info.get("tail", "")
-        method_allowed = False
         for template, function in self.routes:
             params = template.match(path)
             if params is None:
                 continue
             if function.methods is not None and request.method not in function.methods:
-                method_allowed = True
                 continue
+            if self.keys is not None and not self.keys.allows(
+                function.auth_level, function.name, presented_key(request.headers, request.query)
+            ):
+                return web.Response(status=401)  # as the host answers a missing or wrong key
             return await self._invoke(request, function, params)
-        if method_allowed:
-            return web.json_response({"error": f"method {request.method} not allowed"}, status=405)
-        return web.json_response({"error": f"no function serves /{self.prefix}/{path}"}, status=404)
+        return web.json_response({"error": f"no function serves {request.method} /{self.prefix}/{path}"}, status=404)
 
     async def _invoke(self, request: web.Request, function: HttpFunction, params: dict[str, str]) -> web.Response:
         body = await request.read()

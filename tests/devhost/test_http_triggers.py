@@ -19,9 +19,11 @@ async def test_async_function_returning_a_string(devhost_http):
         assert response.status == 200 and await response.text() == "ping"
 
 
-async def test_wrong_method_is_405(devhost_http):
+async def test_a_method_the_function_does_not_accept_is_404(devhost_http):
+    # The Functions host answers 404 here, not 405 (azure-functions-host#10098); devhost matches it.
     async with devhost_http.delete("/api/async-echo") as response:
-        assert response.status == 405
+        assert response.status == 404
+        assert "error" in await response.json()
 
 
 async def test_check_status_payload_uses_the_request_origin(devhost, devhost_http):
