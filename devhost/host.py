@@ -71,7 +71,10 @@ class DevHost:
     def dashboard_url(self) -> str | None:
         """Where the dashboard is served (``None`` when it is off)."""
         mounted = self.runner.app.get(DASHBOARD)
-        return None if mounted is None else f"{self.url}{DASHBOARD_PATH}/"
+        if mounted is None:
+            return None
+        code = f"?code={self.keys.master}" if self.keys is not None else ""  # --auth keys: the master key opens it
+        return f"{self.url}{DASHBOARD_PATH}/{code}"
 
     @property
     def client(self) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
+from ..dashboard.state import DASHBOARD_PATH
 from ..errors import (
     DevhostError,
     FunctionNotFound,
@@ -17,12 +18,13 @@ from ..errors import (
     InvalidInstanceState,
     StoreError,
 )
-from ..keys import HostKeys, presented_key
+from ..keys import QUERY, HostKeys, presented_key
 from .binding import WEBHOOK_PATH
 from .durable_api import RPC_PATH
 
 log = logging.getLogger("devhost.server")
 WEBHOOKS_ROOT = WEBHOOK_PATH.rsplit("/", 1)[0] + "/"  # /runtime/webhooks/
+DASHBOARD_COOKIE = "devhost_dashboard_key"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -86,9 +88,29 @@ def key_middleware(keys: HostKeys) -> Callable[..., Awaitable[web.StreamResponse
                 return web.Response(status=401)
         elif path.startswith(RPC_PATH + "/") and not _is_loopback(request.remote) and not keys.allows_extension(key):
             return web.Response(status=401)
+        elif path == DASHBOARD_PATH or path.startswith(DASHBOARD_PATH + "/"):
+            return await _dashboard(request, handler, keys)
         return await handler(request)
 
     return check_key
+
+
+async def _dashboard(request: web.Request, handler: Handler, keys: HostKeys) -> web.StreamResponse:
+    """The dashboard acts on every instance, like the admin API: the master key, presented once.
+
+    ``?code=<master key>`` (the URL the banner prints) sets an HttpOnly, same-site cookie that
+    the dashboard's own pages and fetches carry from then on; anything else is a 401.
+    """
+    cookie = request.cookies.get(DASHBOARD_COOKIE)
+    if cookie and keys.allows("admin", "", cookie):
+        return await handler(request)
+    code = request.query.get(QUERY)
+    if not (code and keys.allows("admin", "", code)):
+        return web.json_response({"error": "the dashboard needs the master key: open the URL devhost printed "
+                                           "(…/_devhost/?code=<master key>)"}, status=401)
+    response = await handler(request)
+    response.set_cookie(DASHBOARD_COOKIE, code, httponly=True, samesite="Strict", path=DASHBOARD_PATH)
+    return response
 
 
 def _is_loopback(remote: str | None) -> bool:

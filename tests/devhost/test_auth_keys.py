@@ -148,3 +148,25 @@ async def test_other_extension_webhooks_take_their_own_system_key(keyed):
             params = {"functionName": "nothing", **({"code": key} if key else {})}
             async with http.post(url, params=params, json=[]) as response:
                 assert (response.status == 401) is refused, (key, response.status)
+
+
+async def test_dashboard_needs_the_master_key_once_then_a_cookie(keyed):
+    """The dashboard acts on every instance (like the admin API), so --auth keys guards it with the master key.
+
+    The banner's URL carries ``?code=<master key>``; that visit sets an HttpOnly same-site cookie, so the
+    dashboard's own links and fetches work without the key in every URL.
+    """
+    keys, base = keyed.keys, keyed.url + "/_devhost/"
+    assert keyed.dashboard_url == f"{base}?code={keys.master}"
+    assert f"Dashboard: {base}?code={keys.master}" in keyed.describe()
+    status, body = await get(base)
+    assert status == 401 and "master key" in body
+    assert (await get(base, params={"code": keys.host["default"]}))[0] == 401  # a host key is not enough
+    assert (await get(base + "entities", headers={"x-functions-key": keys.system[SYSTEM_KEY]}))[0] == 401
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # unsafe: an IP host
+        async with http.get(keyed.dashboard_url) as response:
+            assert response.status == 200
+            cookie = response.cookies["devhost_dashboard_key"]
+            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        async with http.get(base + "entities") as response:  # the cookie alone opens the other pages
+            assert response.status == 200
