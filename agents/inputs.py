@@ -13,9 +13,18 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
 
 from .models import Bundle, BundleRef, Failure
 
@@ -38,7 +47,7 @@ def input_containers() -> tuple[str, ...]:
     """The containers a request may read (``BATON_INPUT_CONTAINERS``, comma-separated), minus forbidden ones."""
     text = os.environ.get("BATON_INPUT_CONTAINERS") or ""
     named = tuple(c.strip() for c in text.split(",") if c.strip()) or DEFAULT_INPUT_CONTAINERS
-    return tuple(c for c in named if not _never_readable(c))
+    return tuple(c for c in named if CONTAINER_NAME.fullmatch(c) and not _never_readable(c))
 
 
 def _never_readable(container: str) -> bool:
@@ -49,20 +58,52 @@ def _never_readable(container: str) -> bool:
     )
 
 
+_SEGMENT_CHAR = r"[^/\\\u0000-\u001f]"
+_SEGMENT_START = r"[^/\\.\u0000-\u001f]"
+# A path segment is anything but '', '.' and '..' (no backslash, no control character).
+_SEGMENT = rf"(?:{_SEGMENT_START}|\.{_SEGMENT_START}|\.\.{_SEGMENT_CHAR}){_SEGMENT_CHAR}*"
+MAX_BLOB_NAME = 1024
+
+
+def blob_pattern(containers: tuple[str, ...] | None = None) -> str:
+    """The regular expression (Python and ECMA-262 alike) of a readable blob name: ``container/path`` with the
+    container on the allowlist and no empty, ``.`` or ``..`` segment; states the rule in the OpenAPI document."""
+    names = input_containers() if containers is None else containers
+    allowed = "|".join(re.escape(c) for c in names) or r"[^\s\S]"
+    return rf"^(?:{allowed})(?:/{_SEGMENT})+$"
+
+
 def check_blob_name(name: str) -> str:
     """``container/path`` with the container on the allowlist; the reason otherwise (ValueError)."""
     container, _, blob = name.partition("/")
-    if not container or not blob or blob.startswith("/") or "\\" in name or len(name) > 1024:
+    if not blob:
         raise ValueError(f"blob {name!r} must be 'container/name'")
     allowed = input_containers()
-    if not CONTAINER_NAME.fullmatch(container) or container not in allowed:
+    if container not in allowed:
         raise ValueError(f"container {container!r} is not readable; allowed: {', '.join(allowed) or 'none'}")
+    if len(name) > MAX_BLOB_NAME or not re.fullmatch(blob_pattern(allowed), name):
+        raise ValueError(f"blob {name!r} must be 'container/name' (no empty, '.' or '..' segment, no backslash)")
     return name
 
 
-BlobName = Annotated[str, Field(min_length=3, max_length=1024), AfterValidator(check_blob_name)]
+class _BlobNameSchema:
+    """Puts the allowlist, read when the schema is generated, into the schema as a ``pattern``."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(core_schema), "pattern": blob_pattern()}
+
+
+BlobName = Annotated[
+    str, Field(min_length=3, max_length=MAX_BLOB_NAME), AfterValidator(check_blob_name), _BlobNameSchema()]
 Taxonomy = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=2, max_length=50)]
-SummaryWords = Annotated[int, Field(ge=10, le=2000)]
+
+
+def _integral(value: Any) -> Any:
+    """``927.0`` is the integer 927, as JSON Schema counts it; ``927.5``, ``"927"`` and ``true`` stay invalid."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+SummaryWords = Annotated[int, Field(ge=10, le=2000), BeforeValidator(_integral)]
 
 
 class SourceDocument(BaseModel):
@@ -73,11 +114,16 @@ class SourceDocument(BaseModel):
     text: str = Field(min_length=1, description="The document's text.")
 
 
+def _given(source: str) -> dict[str, Any]:
+    """JSON Schema for "``source`` is present and not null" (null counts as absent, as in the validator)."""
+    return {"required": [source], "properties": {source: {"not": {"type": "null"}}}}
+
+
 class DocumentRequest(BaseModel):
     """What to analyse: exactly one of ``text``, ``documents`` or ``blobs``, plus options."""
 
     model_config = ConfigDict(
-        extra="forbid", strict=True, json_schema_extra={"oneOf": [{"required": [s]} for s in SOURCES]})
+        extra="forbid", strict=True, json_schema_extra={"oneOf": [_given(s) for s in SOURCES]})
     text: str | None = Field(None, min_length=1, description="One document as plain text.")
     title: str | None = Field(None, max_length=MAX_TITLE, description="Title of the ``text`` document.")
     documents: list[SourceDocument] | None = Field(None, min_length=1, max_length=MAX_DOCUMENTS)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from orchestrators.approval import APPROVAL_EVENT, Decision
 
 from .models import Accepted, TerminateRequest
-from .responses import ApiError, handles_errors, json_response, read_json, validation_error
+from .responses import ApiError, check_query, handles_errors, json_response, read_json, validation_error
 from .settings import ApiSettings
 from .workflows import RUNNING, checked_instance_id
 
@@ -33,6 +33,7 @@ async def _running(client: df.DurableOrchestrationClient, instance_id: str) -> d
 @handles_errors
 async def raise_workflow_event(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Deliver an external event; ``approval`` takes ``{"approved": bool, "by", "comment"}``."""
+    check_query(req)
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     event = req.route_params.get("event", "")
     if not re.fullmatch(EVENT_PATTERN, event):
@@ -53,6 +54,7 @@ async def raise_workflow_event(req: func.HttpRequest, client: df.DurableOrchestr
 @handles_errors
 async def terminate_workflow(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Stop a running workflow; ``{"reason": "..."}`` is optional."""
+    check_query(req)
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     data = read_json(req, ApiSettings.from_environment().max_body_bytes, required=False)
     try:

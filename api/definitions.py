@@ -13,8 +13,8 @@ import azure.functions as func
 
 from orchestrators.registry import WORKFLOWS
 
-from .models import DefinitionList, WorkflowDefinition, WorkflowRequest
-from .responses import ApiError, handles_errors, json_response
+from .models import DefinitionList, InstanceGraph, WorkflowDefinition, WorkflowRequest
+from .responses import ApiError, check_query, handles_errors, json_response
 from .workflows import checked_instance_id
 
 bp = df.Blueprint()
@@ -35,6 +35,7 @@ def definitions() -> DefinitionList:
 @handles_errors
 async def list_definitions(req: func.HttpRequest) -> func.HttpResponse:
     """Every workflow: description, agents, input schema, graph."""
+    check_query(req)
     return json_response(definitions())
 
 
@@ -43,8 +44,9 @@ async def list_definitions(req: func.HttpRequest) -> func.HttpResponse:
 @handles_errors
 async def workflow_graph(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """The instance's mermaid graph with node states (as the orchestrator last published it)."""
+    check_query(req, "format")
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
-    fmt = req.params.get("format") or "mermaid"
+    fmt = req.params.get("format", "mermaid")
     if fmt not in ("mermaid", "json"):
         raise ApiError(400, "format must be 'mermaid' or 'json'", field="format")
     status = await client.get_status(instance_id)
@@ -54,6 +56,6 @@ async def workflow_graph(req: func.HttpRequest, client: df.DurableOrchestrationC
     graph = progress.get("graph") or WORKFLOWS[status.name].graph.render()  # not started yet: all pending
     if fmt == "json":
         runtime = status.runtime_status.value if status.runtime_status else None
-        return json_response({"id": instance_id, "workflow": status.name, "runtimeStatus": runtime,
-                              "agents": progress.get("agents") or {}, "mermaid": graph})
+        return json_response(InstanceGraph(id=instance_id, workflow=status.name, runtimeStatus=runtime,
+                                           agents=progress.get("agents") or {}, mermaid=graph))
     return func.HttpResponse(graph, status_code=200, mimetype=MERMAID, charset="utf-8")

@@ -106,6 +106,16 @@ class WorkflowDefinition(BaseModel):
     graph: str = Field(description="mermaid flowchart")
 
 
+class InstanceGraph(BaseModel):
+    """Body of ``GET /api/workflows/{instance_id}/graph?format=json``."""
+
+    id: str
+    workflow: str
+    runtimeStatus: RuntimeStatus | None
+    agents: dict[str, str]
+    mermaid: str = Field(description="mermaid flowchart, nodes classed by their state")
+
+
 class DefinitionList(BaseModel):
     """Body of ``GET /api/definitions``."""
 

@@ -11,6 +11,8 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from .body import BodyError, parse_body
+
 log = logging.getLogger("baton.api")
 
 Handler = Callable[..., Awaitable[func.HttpResponse]]
@@ -42,18 +44,30 @@ def validation_error(exc: ValidationError) -> ApiError:
 
 
 def read_json(req: func.HttpRequest, limit: int, *, required: bool = True) -> Any:
-    """The request's JSON body; 413 over ``limit`` bytes, 400 when malformed or missing."""
+    """The request's JSON body (see :mod:`api.body`): 413 over ``limit`` bytes, 415 when not sent as JSON,
+    400 when malformed, too deep, not UTF-8, or missing while ``required``; ``None`` for an optional empty body."""
     body = req.get_body() or b""
-    if len(body) > limit:
-        raise ApiError(413, f"request body is {len(body)} bytes; the limit is {limit} bytes")
     if not body.strip():
+        if len(body) > limit:
+            raise ApiError(413, f"request body is {len(body)} bytes; the limit is {limit} bytes")
         if required:
             raise ApiError(400, "request body is empty; send a JSON object")
         return None
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from exc
+        return parse_body(body, req.headers.get("content-type"), max_bytes=limit)
+    except BodyError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+
+
+KEY_PARAMETER = "code"  # the function key as a query parameter (the Functions host reads it)
+
+
+def check_query(req: func.HttpRequest, *allowed: str) -> None:
+    """400 for a query parameter the endpoint does not take (``code``, the function key, is always allowed)."""
+    for name in req.params:
+        if name not in allowed and name != KEY_PARAMETER:
+            known = ", ".join(allowed) if allowed else "none"
+            raise ApiError(400, f"unknown query parameter '{name}' (this endpoint takes: {known})", field=name)
 
 
 def handles_errors(handler: Handler) -> Handler:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from orchestrators.registry import WORKFLOWS
 
 from .models import INSTANCE_ID_PATTERN, WorkflowList, WorkflowRequest, WorkflowStatus
-from .responses import ApiError, handles_errors, json_response, read_json, validation_error
+from .responses import ApiError, check_query, handles_errors, json_response, read_json, validation_error
 from .settings import ApiSettings
 
 bp = df.Blueprint()
@@ -30,6 +30,7 @@ MAX_LIST = 1000
 @handles_errors
 async def start_workflow(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Validate the body and start the named workflow; 202 with the status URLs."""
+    check_query(req)
     name = req.route_params.get("name", "")
     if name not in WORKFLOWS:
         raise ApiError(404, f"unknown workflow '{name}'", field="name", workflows=list(WORKFLOWS))
@@ -74,6 +75,7 @@ async def start_request(client: df.DurableOrchestrationClient, name: str, body: 
 @handles_errors
 async def workflow_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Friendly status: runtime status, progress, output or error, times."""
+    check_query(req)
     instance_id = checked_instance_id(req.route_params.get("instance_id", ""))
     status = await client.get_status(instance_id)
     if not status:
@@ -87,6 +89,7 @@ async def workflow_status(req: func.HttpRequest, client: df.DurableOrchestration
 @handles_errors
 async def list_workflows(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Recent instances, newest first: ``?status=Running,Failed&top=50``."""
+    check_query(req, "status", "top")
     statuses = _statuses(req.params.get("status"))
     top = _top(req.params.get("top"))
     found = await (client.get_status_by(runtime_status=statuses) if statuses else client.get_status_all())
@@ -131,27 +134,27 @@ def _accepted(client: df.DurableOrchestrationClient, req: func.HttpRequest, inst
     return json_response(payload, 202, dict(response.headers))
 
 
+STATUS_NAMES = tuple(s.value for s in df.OrchestrationRuntimeStatus)
+STATUS_PATTERN = "^(?:{0})(?:,(?:{0}))*$".format("|".join(STATUS_NAMES))
+
+
 def _statuses(text: str | None) -> list[df.OrchestrationRuntimeStatus]:
-    if not text:
+    """``Running,Failed``: runtime status names, comma-separated, as the OpenAPI document's pattern says."""
+    if text is None:
         return []
-    names = {s.value.lower(): s for s in df.OrchestrationRuntimeStatus}
-    chosen = []
-    for part in text.split(","):
-        status = names.get(part.strip().lower())
-        if status is None:
-            allowed = [s.value for s in names.values()]
-            raise ApiError(400, f"unknown status '{part.strip()}'", field="status", allowed=allowed)
-        chosen.append(status)
-    return chosen
+    if not re.fullmatch(STATUS_PATTERN, text):
+        unknown = next((p for p in text.split(",") if p not in STATUS_NAMES), text)
+        raise ApiError(400, f"unknown status '{unknown}'; give names separated by ','", field="status",
+                       allowed=list(STATUS_NAMES))
+    return [df.OrchestrationRuntimeStatus(part) for part in text.split(",")]
 
 
 def _top(text: str | None) -> int:
-    if not text:
+    if text is None:
         return 50
-    try:
-        top = int(text)
-    except ValueError as exc:
-        raise ApiError(400, "top must be an integer", field="top") from exc
+    if not re.fullmatch(r"[0-9]{1,7}", text):
+        raise ApiError(400, "top must be an integer", field="top")
+    top = int(text)
     if not 1 <= top <= MAX_LIST:
         raise ApiError(400, f"top must be between 1 and {MAX_LIST}", field="top")
     return top

@@ -78,7 +78,7 @@ class ChatBackend:
             async with asyncio.timeout(self.timeout + _HARD_DEADLINE_MARGIN):
                 response = await self.client.chat.completions.create(**request)
         except Exception as exc:
-            error = classify(exc, agent)
+            error = classify(exc, agent, endpoint_host(self.client))
             if error is None:
                 raise
             if isinstance(error, TransientAgentError) and error.retry_after is not None:
@@ -88,6 +88,12 @@ class ChatBackend:
                 await sleep(delay)
             raise error from None
         return _reply(response, messages, agent)
+
+
+def endpoint_host(client: openai.AsyncOpenAI) -> str:
+    """``host[:port]`` of the client's endpoint, for failure messages (the URL's path and query are left out)."""
+    url = client.base_url
+    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 def _reply(response: Any, messages: list[dict[str, Any]], agent: str) -> ChatReply:

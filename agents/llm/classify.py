@@ -26,18 +26,23 @@ from .errors import AgentError, PermanentAgentError, TransientAgentError
 _MAX_MESSAGE = 400
 
 
-def classify(exc: BaseException, agent: str | None = None) -> AgentError | None:
-    """The agent error for ``exc``, or ``None`` when it is not an LLM/credential failure."""
+def classify(exc: BaseException, agent: str | None = None, host: str | None = None) -> AgentError | None:
+    """The agent error for ``exc``, or ``None`` when it is not an LLM/credential failure.
+
+    ``host`` (the model endpoint's host and port, never a key) is named in failures of the endpoint.
+    """
     if isinstance(exc, AgentError):
         return exc
+    at = f" at {host}" if host else ""
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return TransientAgentError("the model did not answer in time", kind="timeout", agent=agent)
+        return TransientAgentError(f"the model{at} did not answer in time", kind="timeout", agent=agent)
     if isinstance(exc, openai.APIConnectionError):
-        return TransientAgentError(f"connection failed: {_cause(exc)}", kind="connection", agent=agent)
+        return TransientAgentError(f"connection to the model{at} failed: {_cause(exc)}", kind="connection",
+                                   agent=agent)
     if isinstance(exc, openai.APIResponseValidationError):
-        return TransientAgentError("the server sent a malformed response", kind="bad_response", agent=agent)
+        return TransientAgentError(f"the model{at} sent a malformed response", kind="bad_response", agent=agent)
     if isinstance(exc, openai.APIStatusError):
-        return _from_status(exc, agent)
+        return _from_status(exc, agent, at)
     if isinstance(exc, ClientAuthenticationError):
         return PermanentAgentError(f"no Entra ID token: {_first_line(exc)}", kind="auth", agent=agent)
     if isinstance(exc, ServiceRequestError):
@@ -47,10 +52,10 @@ def classify(exc: BaseException, agent: str | None = None) -> AgentError | None:
     return None
 
 
-def _from_status(exc: openai.APIStatusError, agent: str | None) -> AgentError:
+def _from_status(exc: openai.APIStatusError, agent: str | None, at: str = "") -> AgentError:
     status = exc.status_code
     code, message = _error_body(exc.body)
-    detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+    detail = f"HTTP {status}" + (f" {code}" if code else "") + at + (f": {message}" if message else "")
     request_id = exc.response.headers.get("x-request-id") or exc.response.headers.get("apim-request-id")
     if request_id:
         detail += f" (request id {request_id})"

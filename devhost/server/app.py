@@ -61,7 +61,7 @@ def create_app(
     if dashboard != "off":
         setup_dashboard(app, client, app_dir=registry.app_dir, read_only=dashboard == "read-only")
     prefix = f"/{settings.route_prefix}" if settings.route_prefix else ""
-    app.router.add_route("*", prefix + "/{tail:.*}", triggers.handle)
+    app.router.add_route("*", prefix + r"/{tail:[\s\S]*}", triggers.handle)  # any path, newlines too
     app.router.add_get("/", _health)
     return app
 

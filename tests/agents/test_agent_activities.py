@@ -197,3 +197,12 @@ async def test_a_rate_limit_waits_then_the_retry_succeeds(devhost, devhost_http,
     openai_backend.script(Reply.rate_limited(retry_after=4), Reply.json(ANALYSIS))
     output = await run_with_retries(devhost, devhost_http, ANALYZE, analysis_body())
     assert output["ok"] is True and delays == [4] and len(openai_backend.requests) == 2
+
+
+async def test_blob_names_with_dot_segments_are_refused_by_the_agent_too(activities, agent_env):
+    """Issue 10: ``inbox/../workflow-results/x`` must not reach the storage client, whose URL a server may
+    normalise into another container."""
+    agent_env.setenv("BATON_INPUT_CONTAINERS", "inbox")
+    for blob in ("inbox/../workflow-results/pipeline/other.json", "inbox/./a.txt", "inbox/a//b.txt", "inbox/a/"):
+        result = await call(activities, COLLECT_DATA, {"request": {"blobs": [blob]}})
+        assert result["failure"]["kind"] == "input" and "must be 'container/name'" in result["failure"]["error"]

@@ -299,3 +299,20 @@ async def test_a_refusal_is_permanent_and_carries_the_models_reason(openai_backe
     with pytest.raises(PermanentAgentError) as caught:
         await complete(AGENTS[ANALYZE], documents_payload())
     assert caught.value.kind == "refusal" and "I can't help with that request." in str(caught.value)
+
+
+async def test_failures_of_the_endpoint_name_its_host_and_never_the_key(openai_backend, agent_env, slept):
+    """Issue 10: a dead or failing endpoint says which one (host and port only: no path, no key)."""
+    agent_env.setenv("OPENAI_API_KEY", "sk-never-in-a-message-0123456789")
+    agent_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: nothing listens
+    with pytest.raises(TransientAgentError) as dead:
+        await complete(AGENTS[SUMMARIZE], documents_payload())
+    assert "connection to the model at 127.0.0.1:9 failed" in str(dead.value)
+    agent_env.setenv("OPENAI_BASE_URL", openai_backend.base_url)
+    openai_backend.script(Reply.server_error(503))
+    with pytest.raises(TransientAgentError) as failing:
+        await complete(AGENTS[ANALYZE], documents_payload())
+    host = openai_backend.url.split("//", 1)[1].split("/", 1)[0]
+    assert "HTTP 503 server_error at " + host in str(failing.value)
+    for error in (dead.value, failing.value):
+        assert "sk-never" not in str(error) and "/v1" not in str(error)

@@ -178,6 +178,16 @@ async def test_entity_signal_call_and_failed_operation(devhost, devhost_http):
     assert entity is not None and entity.input == "7"
 
 
+async def test_entity_operations_from_one_episode_arrive_in_send_order(devhost, devhost_http):
+    # The Durable extension delivers the operations one sender sends to one entity in order
+    # (EntityScheduler/MessageSorter.cs): 40 signals then a call, all sent by one episode.
+    key = f"j-{uuid.uuid4().hex[:8]}"
+    started = await start(devhost_http, "journal_user", {"key": key, "signals": 40})
+    result = await devhost.wait_for_instance(started["id"], timeout=60)
+    assert result["runtimeStatus"] == "Completed"
+    assert result["output"] == list(range(40))
+
+
 async def test_waiting_one_by_one_on_retrying_tasks_is_non_deterministic(devhost, devhost_http):
     started = await start(devhost_http, "any_loop_with_retries")
     result = await devhost.wait_for_instance(started["id"])

@@ -109,12 +109,12 @@ async def test_openapi_document_is_generated_from_the_models(devhost_http):
     refs = [ref for ref in _refs(document["paths"])]
     assert refs and all(ref.split("/")[-1] in schemas for ref in refs)
     assert set(document["paths"]) == {
-        "/api/workflows/{name}", "/api/workflows/{instance_id}", "/api/workflows",
+        "/api/workflows/{id}", "/api/workflows",
         "/api/workflows/{instance_id}/events/{event}", "/api/workflows/{instance_id}/terminate",
         "/api/workflows/{instance_id}/graph", "/api/definitions",
     }
-    assert request["oneOf"] == [{"required": ["text"]}, {"required": ["documents"]}, {"required": ["blobs"]}]
-    start = document["paths"]["/api/workflows/{name}"]["post"]
+    assert [branch["required"] for branch in request["oneOf"]] == [["text"], ["documents"], ["blobs"]]
+    start = document["paths"]["/api/workflows/{id}"]["post"]
     assert start["parameters"][0]["schema"]["enum"] == ["approval", "parallel", "pipeline", "sequential"]
 
 

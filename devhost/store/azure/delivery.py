@@ -4,6 +4,12 @@ A control message for a partition this host owns is put invisible and kept in th
 once (no receive round trip, and no put at all when its id is already queued or consumed);
 one for another host's partition is put visible for that host to receive.  Work items go
 to :class:`~.activities.WorkItems`.
+
+Messages to one instance keep their send order, as the Durable extension guarantees for
+operations from one sender to one entity (``EntityScheduler/MessageSorter.cs``): those for
+this host enter the inbox together once all are put (an episode never takes a later one
+without the earlier ones), those for another host are put one after the other.  Messages
+to different instances, and work items, go concurrently.
 """
 
 from __future__ import annotations
@@ -38,24 +44,40 @@ class Delivery:
 
     async def send(self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None) -> None:
         originals = originals or {}
-        await asyncio.gather(*(self._one(s, originals.get(s.message_id)) for s in sends))
+        control: dict[str, list[Send]] = {}
+        for send in sends:
+            if send.kind != WORK_ITEM:
+                control.setdefault(send.instance_id, []).append(send)
+        await asyncio.gather(
+            *(self._work_item(s, originals.get(s.message_id)) for s in sends if s.kind == WORK_ITEM),
+            *(self._control(sorted(group, key=lambda s: s.sequence), originals) for group in control.values()),
+        )
 
-    async def _one(self, send: Send, original: Original | None) -> None:
-        if send.kind == WORK_ITEM:
-            await self.work_items.put(send, original if isinstance(original, ActivityWorkItem) else None)
-            return
-        partition, queue = self.hub.control_queue(send.instance_id)
+    async def _work_item(self, send: Send, original: Original | None) -> None:
+        await self.work_items.put(send, original if isinstance(original, ActivityWorkItem) else None)
+
+    async def _control(self, sends: list[Send], originals: Mapping[str, Original]) -> None:
+        """Messages to one instance, in send order."""
+        partition, queue = self.hub.control_queue(sends[0].instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
-            await queue.put(send.body)
+            for send in sends:  # the receiving host must not see a later one first
+                await queue.put(send.body)
             return
-        if self.inbox.has(send.instance_id, send.message_id) or self.consumed(send.instance_id, send.message_id):
-            return  # already queued, or consumed: sending it again is a no-op
-        receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        fresh = [s for s in sends if not (self.inbox.has(s.instance_id, s.message_id)
+                                          or self.consumed(s.instance_id, s.message_id))]
+        if not fresh:
+            return  # already queued, or consumed: sending again is a no-op
+        invisible = self.hub.options.lock_seconds
+        receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in fresh))
+        held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
+        if not self.owns(partition):
+            return  # lost the partition meanwhile: its new owner receives them when they show
+        for receipt, (message, sequence) in zip(receipts, held, strict=True):
+            self.inbox.add(message, partition, receipt, sequence)
+        self.hub.work.set()
+
+    async def _message(self, send: Send, original: Original | None) -> tuple[Message, int]:
         if isinstance(original, Message):
-            message, sequence = original, send.sequence
-        else:
-            data = await envelopes.read_body(send.body, self.hub.payloads)
-            message, sequence = envelopes.to_message(data), envelopes.sequence_of(data)
-        if self.owns(partition):
-            self.inbox.add(message, partition, receipt, sequence or envelopes.next_sequence())
-            self.hub.work.set()
+            return original, send.sequence or envelopes.next_sequence()
+        data = await envelopes.read_body(send.body, self.hub.payloads)
+        return envelopes.to_message(data), envelopes.sequence_of(data)

@@ -38,7 +38,7 @@ from azure.storage.queue import QueueMessage
 from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
-from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
+from ..base import EpisodeCommit, Message, OrchestrationInstance, OrchestrationWorkItem
 from . import envelopes
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
@@ -295,6 +295,7 @@ class Orchestrations:
     async def arrive(self, partition: int, messages: list[QueueMessage]) -> None:
         """Messages the poller received from a control queue this host owns."""
         queue = self.hub.control[partition]
+        arrived: list[tuple[int, Message, Receipt]] = []
         for received in messages:
             receipt = Receipt(received.id, received.pop_receipt)
             try:
@@ -306,8 +307,11 @@ class Orchestrations:
                 continue
             if self.consumed(message.instance_id, message.message_id):
                 await queue.delete(receipt)  # redelivered after its episode committed
-            elif self.holds(partition):
-                self.inbox.add(message, partition, receipt, envelopes.sequence_of(data))
+            else:
+                arrived.append((envelopes.sequence_of(data), message, receipt))
+        if self.holds(partition):  # the whole batch at once: no episode sees a part of it
+            for sequence, message, receipt in arrived:
+                self.inbox.add(message, partition, receipt, sequence)
         if messages:
             self.hub.work.set()
 

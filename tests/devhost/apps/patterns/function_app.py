@@ -278,6 +278,28 @@ def entity_user(context: df.DurableOrchestrationContext):
     return {"total": total}
 
 
+@app.entity_trigger(context_name="context", entity_name="Journal")
+def journal(context: df.DurableEntityContext):
+    """Appends each ``append`` input to its state; ``read`` returns the whole list."""
+    entries = context.get_state(list)
+    if context.operation_name == "append":
+        entries.append(context.get_input())
+    context.set_state(entries)
+    context.set_result(entries)
+
+
+@app.orchestration_trigger(context_name="context")
+def journal_user(context: df.DurableOrchestrationContext):
+    """Many signals, then a call, to one entity from one episode (after a first call, so
+    the entity exists and its host has it at hand)."""
+    job = context.get_input()
+    entity = df.EntityId("Journal", job["key"])
+    yield context.call_entity(entity, "read")
+    for i in range(job["signals"]):
+        context.signal_entity(entity, "append", i)
+    return (yield context.call_entity(entity, "read"))
+
+
 @app.activity_trigger(input_name="job")
 def slow(job: dict) -> int:
     """Sleeps (wall time) and reports the most activities of ``job['key']`` seen running at once."""
