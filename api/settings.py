@@ -45,12 +45,17 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
         text = (env.get(name) or "").strip()
         if text and not (text.isdigit() and int(text) >= minimum):
             found.append(f"{name} must be a whole number of at least {minimum}, got {text!r}")
-    text = (env.get("BATON_APPROVAL_TIMEOUT_HOURS") or "").strip()
-    if text:
-        try:
-            ok = 0 < float(text) < float("inf")
-        except ValueError:
-            ok = False
-        if not ok:
-            found.append(f"BATON_APPROVAL_TIMEOUT_HOURS must be a number of hours above 0, got {text!r}")
+    found += hours_problems(env, "BATON_APPROVAL_TIMEOUT_HOURS")
     return found
+
+
+def hours_problems(env: Mapping[str, str], name: str) -> list[str]:
+    """The line for setting ``name`` when it is set but not a finite number of hours above 0."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return []
+    try:
+        ok = 0 < float(text) < float("inf")
+    except ValueError:
+        ok = False
+    return [] if ok else [f"{name} must be a number of hours above 0, got {text!r}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from api.settings import hours_problems
 from orchestrators.registry import WORKFLOWS
 
 
@@ -15,12 +16,5 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
     workflow = (env.get("BATON_INBOX_WORKFLOW") or "").strip()
     if workflow and workflow not in WORKFLOWS:
         found.append(f"BATON_INBOX_WORKFLOW must name a workflow ({', '.join(WORKFLOWS)}), got {workflow!r}")
-    text = (env.get("BATON_EVENTS_LOOKBACK_HOURS") or "").strip()
-    if text:
-        try:
-            ok = 0 < float(text) < float("inf")
-        except ValueError:
-            ok = False
-        if not ok:
-            found.append(f"BATON_EVENTS_LOOKBACK_HOURS must be a number of hours above 0, got {text!r}")
+    found += hours_problems(env, "BATON_EVENTS_LOOKBACK_HOURS")
     return found
