@@ -23,8 +23,13 @@ EXTENSIONS = ("durabletask", "eventgrid", "blobs")  # the webhooks devhost serve
 
 
 def new_key() -> str:
-    """A fresh random key (URL-safe, 256 bits), the size of the keys the host generates."""
-    return secrets.token_urlsafe(32)
+    """A fresh random key (URL-safe, 256 bits), the size of the keys the host generates.
+
+    Never starting with ``-``, so ``--key <key>`` on a command line is not read as an option.
+    """
+    while (key := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return key
 
 
 @dataclass(frozen=True)

@@ -170,3 +170,10 @@ async def test_dashboard_needs_the_master_key_once_then_a_cookie(keyed):
             assert cookie["httponly"] and cookie["samesite"] == "Strict"
         async with http.get(base + "entities") as response:  # the cookie alone opens the other pages
             assert response.status == 200
+
+
+def test_generated_keys_never_start_with_a_dash():
+    """``baton run ... --key <key>`` failed when a key began with ``-`` (argparse took it for an option)."""
+    from devhost.keys import new_key
+
+    assert not any(new_key().startswith("-") for _ in range(2000))
