@@ -1,5 +1,5 @@
 """Every storage round trip goes through :class:`StorageCalls`: it counts them and turns SDK
-errors into :class:`~devhost.errors.StoreError`.
+and :mod:`.rest` client errors into :class:`~devhost.errors.StoreError`.
 
 ``round_trips`` is the total number of requests sent; ``by_kind`` splits it by operation
 (``"table.batch"``, ``"queue.put"``, ...), so tests and benchmarks can tell the commit path
@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 from azure.core.exceptions import AzureError, ResourceExistsError
 
 from ...errors import StoreError
+from .rest import RestError
 
 T = TypeVar("T")
+_STORAGE_ERRORS = (AzureError, RestError)
 
 BACKGROUND_KINDS = frozenset(
     {"queue.receive", "lease.read", "lease.write", "queue.renew", "checkpoint.mark", "checkpoint.scan"}
@@ -49,30 +51,34 @@ class StorageCalls:
             await self.call("table.create", table.create_table(), allow=(ResourceExistsError,))
 
     async def call(self, kind: str, awaitable: Awaitable[T], *, allow: tuple[type[BaseException], ...] = ()) -> T:
-        """Await one SDK request."""
+        """Await one request (SDK or REST client)."""
         self.count(kind)
         try:
             return await awaitable
         except allow:
             raise
-        except AzureError as exc:
+        except _STORAGE_ERRORS as exc:
             raise StoreError(f"{kind} failed: {_describe(exc)}") from exc
 
     async def pages(self, kind: str, pager: Any) -> AsyncIterator[Any]:
-        """Items of a paged SDK listing; each page is one round trip."""
+        """Items of a paged listing (SDK pager or :class:`.rest.Query`); each page is one round trip."""
         try:
             async for page in pager.by_page():
                 self.count(kind)
+                if isinstance(page, list):
+                    for entity in page:
+                        yield entity
+                    continue
                 async for item in page:
                     yield item
-        except AzureError as exc:
+        except _STORAGE_ERRORS as exc:
             raise StoreError(f"{kind} failed: {_describe(exc)}") from exc
 
     async def collect(self, kind: str, pager: Any) -> list[Any]:
         return [item async for item in self.pages(kind, pager)]
 
 
-def _describe(exc: AzureError) -> str:
+def _describe(exc: AzureError | RestError) -> str:
     code = getattr(exc, "error_code", None)
     status = getattr(exc, "status_code", None)
     first_line = (getattr(exc, "message", None) or str(exc)).splitlines()[0] if str(exc) else type(exc).__name__

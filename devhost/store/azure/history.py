@@ -5,7 +5,8 @@ ETag the writer read (or an insert when there was none), so a writer that lost i
 instance to another host fails as a whole (:class:`CheckpointConflict`) instead of
 interleaving rows.  A checkpoint of more than 99 rows or ~3.5 MB is written in several
 transactions; only the last one moves ``HistoryLength``, so a crash half-way leaves rows
-that readers ignore and the next commit overwrites.
+that readers ignore and the next commit overwrites.  Rows travel through the lean
+:mod:`.rest` client; only creating the table uses the SDK.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError
-from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from ...errors import StoreError
 from .calls import StorageCalls
 from .checkpoint import Sentinel
 from .names import SENTINEL_ROW, history_row_key, is_history_row_key, sanitize_key
+from .rest import Operation, RestError, Table, TransactionFailed, literal
 
 MAX_ROWS_PER_BATCH = 99
 MAX_BATCH_BYTES = 3_500_000
@@ -42,8 +41,9 @@ class HistoryPartition:
 
 
 class HistoryTable:
-    def __init__(self, table: TableClient, calls: StorageCalls) -> None:
+    def __init__(self, table: TableClient, rest: Table, calls: StorageCalls) -> None:
         self.table = table
+        self.rest = rest
         self.calls = calls
 
     async def create(self) -> None:
@@ -51,14 +51,14 @@ class HistoryTable:
 
     async def read(self, instance_id: str) -> HistoryPartition:
         """The sentinel and the rows of its execution (positions below ``HistoryLength``)."""
-        query = self.table.query_entities("PartitionKey eq @pk", parameters={"pk": sanitize_key(instance_id)})
+        query = self.rest.query(f"PartitionKey eq {literal(sanitize_key(instance_id))}")
         entities = await self.calls.collect("table.query", query)
         sentinel = None
         rows: dict[int, dict[str, Any]] = {}
         for entity in entities:
             row_key = entity["RowKey"]
             if row_key == SENTINEL_ROW:
-                sentinel = Sentinel.decode(dict(entity), entity.metadata.get("etag"))
+                sentinel = Sentinel.decode(dict(entity), entity.etag)
             elif is_history_row_key(row_key):
                 rows[int(row_key, 16)] = dict(entity)
         if sentinel is None:
@@ -98,17 +98,14 @@ class HistoryTable:
 
     async def incomplete(self, partition: int) -> list[str]:
         """Instances of a control-queue partition whose last checkpoint was not completed."""
-        query = self.table.query_entities(
-            "RowKey eq @rk and IsCheckpointComplete eq false and Partition eq @p",
-            parameters={"rk": SENTINEL_ROW, "p": partition},
-            select=["InstanceId"],
-        )
+        sentinels = f"RowKey eq {literal(SENTINEL_ROW)} and IsCheckpointComplete eq false"
+        query = self.rest.query(f"{sentinels} and Partition eq {literal(partition)}", select=["InstanceId"])
         return [e["InstanceId"] async for e in self.calls.pages("checkpoint.scan", query)]
 
     async def delete(self, instance_id: str) -> None:
         """Delete the sentinel first (so nothing is resurrected from it), then every row."""
         key = sanitize_key(instance_id)
-        query = self.table.query_entities("PartitionKey eq @pk", parameters={"pk": key}, select=["RowKey"])
+        query = self.rest.query(f"PartitionKey eq {literal(key)}", select=["RowKey"])
         row_keys = [e["RowKey"] async for e in self.calls.pages("table.query", query)]
         if SENTINEL_ROW in row_keys:
             await self._delete_batch(key, [SENTINEL_ROW])
@@ -121,32 +118,26 @@ class HistoryTable:
         self, key: str, entities: list[dict[str, Any]], sentinel: dict[str, Any], etag: str | None, *, merge: bool,
         kind: str = "table.batch",
     ) -> str:
-        operations: list[Any] = [("upsert", e, {"mode": UpdateMode.REPLACE}) for e in entities]
+        operations = [Operation("upsert", e) for e in entities]
         row = {"PartitionKey": key, "RowKey": SENTINEL_ROW, **sentinel}
         if etag is None:
-            operations.append(("create", row))
+            operations.append(Operation("insert", row))
         else:
-            mode = UpdateMode.MERGE if merge else UpdateMode.REPLACE
-            operations.append(
-                ("update", row, {"mode": mode, "etag": etag, "match_condition": MatchConditions.IfNotModified})
-            )
+            operations.append(Operation("merge" if merge else "replace", row, etag))
         try:
-            batch = self.table.submit_transaction(operations)
-            result = await self.calls.call(kind, batch, allow=(TableTransactionError,))
-        except TableTransactionError as exc:
-            if exc.error_code in _CONFLICT_CODES or exc.status_code in (404, 409, 412):
-                raise CheckpointConflict(f"history of {key} changed: {exc.error_code}") from exc
-            raise StoreError(f"history write for {key} failed: {exc.error_code}") from exc
-        return str(result[-1]["etag"])
+            result = await self.calls.call(kind, self.rest.transact(operations), allow=(TransactionFailed,))
+        except TransactionFailed as exc:
+            if exc.code in _CONFLICT_CODES or exc.status in (404, 409, 412):
+                raise CheckpointConflict(f"history of {key} changed: {exc.code}") from exc
+            raise StoreError(f"history write for {key} failed: {exc.code}") from exc
+        return str(result[-1])
 
     async def _delete_batch(self, key: str, row_keys: list[str]) -> None:
-        operations = [("delete", {"PartitionKey": key, "RowKey": rk}) for rk in row_keys]
+        operations = [Operation("delete", {"PartitionKey": key, "RowKey": rk}) for rk in row_keys]
         try:
-            await self.calls.call(
-                "table.batch", self.table.submit_transaction(operations), allow=(TableTransactionError,)
-            )
-        except (TableTransactionError, HttpResponseError) as exc:
-            if getattr(exc, "status_code", None) != 404:
+            await self.calls.call("table.batch", self.rest.transact(operations), allow=(RestError,))
+        except RestError as exc:
+            if exc.status != 404:
                 raise StoreError(f"deleting history of {key} failed: {exc}") from exc
 
 

@@ -4,23 +4,23 @@ Rows are what Storage Explorer and Durable Functions Monitor show.  Payload colu
 property limit hold the blob's URL, with ``{Column}BlobName`` naming the blob (see
 :mod:`.payloads`).  Queries filter on the server where Table storage can (status, created
 time, id prefix) and sort on the client: newest first, paged with a key-set token.
+Rows travel through the lean :mod:`.rest` client; only creating the table uses the SDK.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from ..base import InstanceQuery
 from .calls import StorageCalls
 from .names import sanitize_key
+from .rest import Conflict, NotFound, PreconditionFailed, Table, literal
 
 _ROW = ""
 
@@ -30,8 +30,9 @@ class RowConflict(Exception):
 
 
 class InstancesTable:
-    def __init__(self, table: TableClient, calls: StorageCalls) -> None:
+    def __init__(self, table: TableClient, rest: Table, calls: StorageCalls) -> None:
         self.table = table
+        self.rest = rest
         self.calls = calls
 
     async def create(self) -> None:
@@ -41,47 +42,39 @@ class InstancesTable:
         """``(columns, etag)`` of the row, or ``None``."""
         try:
             entity = await self.calls.call(
-                "table.get", self.table.get_entity(sanitize_key(instance_id), _ROW), allow=(ResourceNotFoundError,)
+                "table.get", self.rest.get(sanitize_key(instance_id), _ROW), allow=(NotFound,)
             )
-        except ResourceNotFoundError:
+        except NotFound:
             return None
-        return dict(entity), str(entity.metadata["etag"])
+        return dict(entity), str(entity.etag)
 
     async def insert(self, instance_id: str, columns: dict[str, Any]) -> str:
         """Create the row; :class:`RowConflict` when it exists."""
         entity = {"PartitionKey": sanitize_key(instance_id), "RowKey": _ROW, **columns}
         try:
-            result = await self.calls.call(
-                "table.insert", self.table.create_entity(entity), allow=(ResourceExistsError,)
-            )
-        except ResourceExistsError as exc:
+            return await self.calls.call("table.insert", self.rest.insert(entity), allow=(Conflict,))
+        except Conflict as exc:
             raise RowConflict(instance_id) from exc
-        return str(result["etag"])
 
     async def replace(self, instance_id: str, columns: dict[str, Any], etag: str) -> str:
         """Replace the row if it is still at ``etag``; :class:`RowConflict` otherwise."""
         entity = {"PartitionKey": sanitize_key(instance_id), "RowKey": _ROW, **columns}
         try:
-            result = await self.calls.call(
-                "table.replace",
-                self.table.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-                ),
-                allow=(ResourceModifiedError, ResourceNotFoundError),
+            return await self.calls.call(
+                "table.replace", self.rest.update(entity, etag), allow=(PreconditionFailed, NotFound)
             )
-        except (ResourceModifiedError, ResourceNotFoundError) as exc:
+        except (PreconditionFailed, NotFound) as exc:
             raise RowConflict(instance_id) from exc
-        return str(result["etag"])
 
     async def delete(self, instance_id: str) -> None:
-        await self.calls.call("table.delete", self.table.delete_entity(sanitize_key(instance_id), _ROW))
+        """Delete the row (gone already is fine, as it was with the SDK's ``delete_entity``)."""
+        with contextlib.suppress(NotFound):
+            await self.calls.call("table.delete", self.rest.delete(sanitize_key(instance_id), _ROW), allow=(NotFound,))
 
     async def query(self, query: InstanceQuery) -> tuple[list[dict[str, Any]], str | None]:
         """Rows matching ``query`` for the requested page, newest first, and the next token."""
-        filters, parameters = _filters(query)
-        pager = self.table.query_entities(" and ".join(filters), parameters=parameters) if filters else (
-            self.table.list_entities()
-        )
+        filters = _filters(query)
+        pager = self.rest.query(" and ".join(filters) if filters else None)
         rows = [dict(e) async for e in self.calls.pages("table.query", pager)]
         prefix = sanitize_key(query.instance_id_prefix) if query.instance_id_prefix else ""
         rows = [r for r in rows if r["PartitionKey"].startswith(prefix) and r.get("RowKey") == _ROW]
@@ -94,30 +87,22 @@ class InstancesTable:
         return page, token
 
 
-def _filters(query: InstanceQuery) -> tuple[list[str], dict[str, Any]]:
+def _filters(query: InstanceQuery) -> list[str]:
     filters: list[str] = []
-    parameters: dict[str, Any] = {}
     if query.runtime_status:
         names = sorted(s.value for s in query.runtime_status)
-        for i, name in enumerate(names):
-            parameters[f"s{i}"] = name
-        # the SDK substitutes parameters word by word: keep them apart from the parentheses
-        filters.append("( " + " or ".join(f"RuntimeStatus eq @s{i}" for i in range(len(names))) + " )")
+        filters.append("(" + " or ".join(f"RuntimeStatus eq {literal(name)}" for name in names) + ")")
     if query.created_from is not None:
-        parameters["cfrom"] = query.created_from
-        filters.append("CreatedTime ge @cfrom")
+        filters.append(f"CreatedTime ge {literal(query.created_from)}")
     if query.created_to is not None:
-        parameters["cto"] = query.created_to
-        filters.append("CreatedTime le @cto")
+        filters.append(f"CreatedTime le {literal(query.created_to)}")
     if query.instance_id_prefix:
         prefix = sanitize_key(query.instance_id_prefix)
-        parameters["pfrom"] = prefix
-        filters.append("PartitionKey ge @pfrom")
+        filters.append(f"PartitionKey ge {literal(prefix)}")
         upper = _successor(prefix)
         if upper is not None:
-            parameters["pto"] = upper
-            filters.append("PartitionKey lt @pto")
-    return filters, parameters
+            filters.append(f"PartitionKey lt {literal(upper)}")
+    return filters
 
 
 def _successor(prefix: str) -> str | None:

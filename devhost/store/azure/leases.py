@@ -10,6 +10,7 @@ A host reads only the control queues it holds a lease on; that, plus one in-proc
 instance, is what keeps one instance in one episode at a time across hosts.  The history
 sentinel's ETag catches the rest (a host that lost a lease without noticing yet).
 Leases use wall-clock time: they are about processes, not about the engine's clock.
+Rows travel through the lean :mod:`.rest` client; only creating the table uses the SDK.
 """
 
 from __future__ import annotations
@@ -23,14 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from ...clock import Clock
 from .calls import StorageCalls
 from .names import HubNames
+from .rest import Conflict, NotFound, Operation, PreconditionFailed, Table, TransactionFailed, literal
 
 log = logging.getLogger("devhost.store.azure")
 _PARTITION_KEY = ""
@@ -57,10 +56,11 @@ class _Row:
 
 class PartitionLeases:
     def __init__(
-        self, table: TableClient, calls: StorageCalls, names: HubNames, owner: str, wall: Clock,
+        self, table: TableClient, rest: Table, calls: StorageCalls, names: HubNames, owner: str, wall: Clock,
         duration: float, listener: LeaseListener,
     ) -> None:
         self.table = table
+        self.rest = rest
         self.calls = calls
         self.names = names
         self.owner = owner
@@ -126,7 +126,7 @@ class PartitionLeases:
 
     # --- steps ----------------------------------------------------------------------------------
     async def _read(self) -> tuple[dict[int, _Row], dict[str, datetime]]:
-        query = self.table.query_entities("PartitionKey eq @pk", parameters={"pk": _PARTITION_KEY})
+        query = self.rest.query(f"PartitionKey eq {literal(_PARTITION_KEY)}")
         rows: dict[int, _Row] = {}
         hosts: dict[str, datetime] = {}
         queues = {name: i for i, name in enumerate(self.names.control_queues)}
@@ -136,24 +136,22 @@ class PartitionLeases:
                 hosts[key[len(_HOST_PREFIX):]] = entity["ExpiresAt"]
             elif key in queues:
                 rows[queues[key]] = _Row(key, entity.get("CurrentOwner") or "", entity["ExpiresAt"],
-                                         str(entity.metadata["etag"]))
+                                         str(entity.etag))
         return rows, hosts
 
     async def _renew(self, rows: dict[int, _Row], now: datetime) -> None:
         expires = now + self.duration
-        operations: list[Any] = [("upsert", self._host_entity(expires))]
+        operations = [Operation("upsert", self._host_entity(expires))]
         owned = sorted(self.expires)
         operations += [self._update(rows[p].row_key, self.owner, expires, rows[p].etag) for p in owned]
         try:
-            results = await self.calls.call(
-                "lease.write", self.table.submit_transaction(operations), allow=(TableTransactionError,)
-            )
-        except TableTransactionError:
+            results = await self.calls.call("lease.write", self.rest.transact(operations), allow=(TransactionFailed,))
+        except TransactionFailed:
             results = None
         if results is not None:
             for partition, result in zip(owned, results[1:], strict=True):
                 self.expires[partition] = expires
-                self.etags[partition] = str(result["etag"])
+                self.etags[partition] = str(result)
             return
         for partition in owned:  # someone took at least one: find out which, one by one
             etag = await self._conditional(rows[partition].row_key, self.owner, expires, rows[partition].etag)
@@ -201,34 +199,28 @@ class PartitionLeases:
     def _host_entity(self, expires: datetime) -> dict[str, Any]:
         return {"PartitionKey": _PARTITION_KEY, "RowKey": _HOST_PREFIX + self.owner, "ExpiresAt": expires}
 
-    def _update(self, row_key: str, owner: str, expires: datetime, etag: str) -> tuple[Any, ...]:
+    def _update(self, row_key: str, owner: str, expires: datetime, etag: str) -> Operation:
         entity = {"PartitionKey": _PARTITION_KEY, "RowKey": row_key, "CurrentOwner": owner, "ExpiresAt": expires}
-        return ("update", entity, {"mode": UpdateMode.REPLACE, "etag": etag,
-                                   "match_condition": MatchConditions.IfNotModified})
+        return Operation("replace", entity, etag)
 
     async def _conditional(self, row_key: str, owner: str, expires: datetime, etag: str) -> str | None:
         """Replace a lease row if it is still at ``etag``; its new ETag, or ``None``."""
         entity = {"PartitionKey": _PARTITION_KEY, "RowKey": row_key, "CurrentOwner": owner, "ExpiresAt": expires}
         try:
-            result = await self.calls.call(
-                "lease.write",
-                self.table.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag,
-                                         match_condition=MatchConditions.IfNotModified),
-                allow=(ResourceModifiedError, ResourceNotFoundError),
+            return await self.calls.call(
+                "lease.write", self.rest.update(entity, etag), allow=(PreconditionFailed, NotFound)
             )
-        except (ResourceModifiedError, ResourceNotFoundError):
+        except (PreconditionFailed, NotFound):
             return None
-        return str(result["etag"])
 
     async def _create_row(self, partition: int) -> None:
         entity = {"PartitionKey": _PARTITION_KEY, "RowKey": self.names.control_queue(partition),
                   "CurrentOwner": "", "ExpiresAt": self.wall.now() - self.duration}
-        with contextlib.suppress(ResourceExistsError):
-            await self.calls.call("lease.write", self.table.create_entity(entity), allow=(ResourceExistsError,))
+        with contextlib.suppress(Conflict):
+            await self.calls.call("lease.write", self.rest.insert(entity), allow=(Conflict,))
 
     async def _delete_host(self, owner: str) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
+        with contextlib.suppress(NotFound):
             await self.calls.call(
-                "lease.write", self.table.delete_entity(_PARTITION_KEY, _HOST_PREFIX + owner),
-                allow=(ResourceNotFoundError,),
+                "lease.write", self.rest.delete(_PARTITION_KEY, _HOST_PREFIX + owner), allow=(NotFound,)
             )

@@ -6,6 +6,8 @@ period and kept with the pop receipt the put returned, so it needs no receive ro
 if this host dies, the message becomes visible again when the period ends.  A pop receipt
 stays valid until the message is received again, so delete and update tolerate a receipt
 made stale by a re-receive (404 / 400) and report it instead of raising.
+
+Messages travel through the lean :mod:`.rest` client; only creating the queue uses the SDK.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError
-from azure.storage.queue import QueueMessage
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue.aio import QueueClient
 
 from ...errors import StoreError
 from .calls import StorageCalls
+from .rest import Queue, QueuedMessage, RestError
 
 MAX_RECEIVE = 32
 
@@ -33,14 +35,15 @@ class Receipt:
 
 
 class StorageQueue:
-    def __init__(self, client: QueueClient, calls: StorageCalls, limiter: asyncio.Semaphore) -> None:
+    def __init__(self, client: QueueClient, rest: Queue, calls: StorageCalls, limiter: asyncio.Semaphore) -> None:
         self.client = client
+        self.rest = rest
         self.calls = calls
         self.limiter = limiter
 
     @property
     def name(self) -> str:
-        return str(self.client.queue_name)
+        return self.rest.name
 
     async def create(self) -> None:
         with contextlib.suppress(ResourceExistsError):
@@ -49,21 +52,15 @@ class StorageQueue:
     async def put(self, body: str, *, invisible_for: int = 0) -> Receipt:
         """Enqueue ``body``; invisible for ``invisible_for`` seconds (0: visible now)."""
         async with self.limiter:
-            message = await self.calls.call(
-                "queue.put", self.client.send_message(body, visibility_timeout=invisible_for or None, time_to_live=-1)
-            )
+            message = await self.calls.call("queue.put", self.rest.put(body, visibility_timeout=invisible_for))
         return Receipt(message.id, message.pop_receipt)
 
-    async def receive(self, count: int, lock_seconds: int) -> list[QueueMessage]:
+    async def receive(self, count: int, lock_seconds: int) -> list[QueuedMessage]:
         """Up to ``count`` visible messages, each locked for ``lock_seconds``."""
-        pager = self.client.receive_messages(
-            messages_per_page=min(count, MAX_RECEIVE), max_messages=min(count, MAX_RECEIVE),
-            visibility_timeout=lock_seconds,
-        )
         self.calls.count("queue.receive")
         try:
-            return [m async for m in pager]
-        except AzureError as exc:
+            return await self.rest.receive(min(count, MAX_RECEIVE), lock_seconds)
+        except RestError as exc:
             raise StoreError(f"receiving from {self.name} failed: {exc}") from exc
 
     async def delete(self, receipt: Receipt) -> bool:
@@ -71,11 +68,10 @@ class StorageQueue:
         async with self.limiter:
             try:
                 await self.calls.call(
-                    "queue.delete", self.client.delete_message(receipt.queue_id, receipt.pop_receipt),
-                    allow=(HttpResponseError,),
+                    "queue.delete", self.rest.delete(receipt.queue_id, receipt.pop_receipt), allow=(RestError,)
                 )
-            except HttpResponseError as exc:
-                if exc.status_code in (400, 404):
+            except RestError as exc:
+                if exc.status in (400, 404):
                     return False
                 raise _store_error(self.name, exc) from exc
         return True
@@ -85,16 +81,15 @@ class StorageQueue:
         or ``None`` if the message is gone or the receipt stale."""
         async with self.limiter:
             try:
-                message = await self.calls.call(
-                    kind, self.client.update_message(receipt.queue_id, receipt.pop_receipt, visibility_timeout=seconds),
-                    allow=(HttpResponseError,),
+                pop_receipt = await self.calls.call(
+                    kind, self.rest.update(receipt.queue_id, receipt.pop_receipt, seconds), allow=(RestError,)
                 )
-            except HttpResponseError as exc:
-                if exc.status_code in (400, 404):
+            except RestError as exc:
+                if exc.status in (400, 404):
                     return None
                 raise _store_error(self.name, exc) from exc
-        return Receipt(receipt.queue_id, message.pop_receipt)
+        return Receipt(receipt.queue_id, pop_receipt)
 
 
-def _store_error(queue: str, exc: HttpResponseError) -> StoreError:
-    return StoreError(f"queue {queue}: {exc.message}")
+def _store_error(queue: str, exc: RestError) -> StoreError:
+    return StoreError(f"queue {queue}: {exc}")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from azure.data.tables.aio import TableServiceClient
+from azure.data.tables.aio import TableClient, TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
@@ -50,6 +50,7 @@ from .payloads import LargePayloads
 from .pump import Pump
 from .queues import StorageQueue
 from .recovery import Recovery
+from .rest import Account, Queue, RestSession, Table
 from .state import InstanceState, load, row_columns
 
 log = logging.getLogger("devhost.store.azure")
@@ -87,21 +88,31 @@ class AzureStore:
         self._tables = TableServiceClient.from_connection_string(connection_string, **transport)
         self._queues = QueueServiceClient.from_connection_string(connection_string, **transport)
         self._blobs = BlobServiceClient.from_connection_string(connection_string, **transport)
+        # the hot path (rows, messages) uses the lean REST client; creation and blobs the SDKs
+        self.rest = RestSession(trust_env=transport["use_env_settings"])
+        account = Account.from_connection_string(connection_string)
         limiter = asyncio.Semaphore(64)
+
+        def table(name: str) -> tuple[TableClient, Table]:
+            return self._tables.get_table_client(name), Table(self.rest, account, name)
+
+        def queue(name: str) -> StorageQueue:
+            return StorageQueue(self._queues.get_queue_client(name), Queue(self.rest, account, name), self.calls,
+                                limiter)
+
         self.hub = Hub(
             names=self.names,
             options=self.options,
             calls=self.calls,
             payloads=LargePayloads(self._blobs.get_container_client(self.names.large_messages_container), self.calls),
-            instances=InstancesTable(self._tables.get_table_client(self.names.instances_table), self.calls),
-            history=HistoryTable(self._tables.get_table_client(self.names.history_table), self.calls),
-            control=[StorageQueue(self._queues.get_queue_client(q), self.calls, limiter)
-                     for q in self.names.control_queues],
-            work_items=StorageQueue(self._queues.get_queue_client(self.names.work_item_queue), self.calls, limiter),
+            instances=InstancesTable(*table(self.names.instances_table), self.calls),
+            history=HistoryTable(*table(self.names.history_table), self.calls),
+            control=[queue(q) for q in self.names.control_queues],
+            work_items=queue(self.names.work_item_queue),
         )
         self.inbox = Inbox()
         self.leases = PartitionLeases(
-            self._tables.get_table_client(self.names.partitions_table), self.calls, self.names, self.owner,
+            *table(self.names.partitions_table), self.calls, self.names, self.owner,
             self.hub.wall, self.options.lease_seconds,
             LeaseListener(acquired=self._acquired, lost=self._lost, releasing=self._releasing),
         )
@@ -175,7 +186,7 @@ class AzureStore:
     async def _disconnect(self) -> None:
         for task in list(self._background):
             task.cancel()
-        for client in (self._tables, self._queues, self._blobs):
+        for client in (self._tables, self._queues, self._blobs, self.rest):
             with contextlib.suppress(Exception):
                 await client.close()
 
