@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -184,3 +184,41 @@ async def test_invisible_put_update_and_delete_keep_the_pop_receipt_current(queu
     assert (stale.value.status, stale.value.code) == (400, "PopReceiptMismatch")
     await queue.delete(again.id, again.pop_receipt)
     assert (await sdk.get_queue_properties()).approximate_message_count == 0
+
+
+async def test_sas_connection_strings_authorise_table_and_queue_requests(tables, queues, azurite_connection_string):
+    from azure.core.credentials import AzureNamedKeyCredential
+    from azure.data.tables import AccountSasPermissions, ResourceTypes, generate_account_sas
+    from azure.storage.queue import AccountSasPermissions as QueuePermissions
+    from azure.storage.queue import ResourceTypes as QueueResourceTypes
+    from azure.storage.queue import generate_account_sas as generate_queue_sas
+
+    from devhost import azurite
+
+    expiry = datetime.now(UTC) + timedelta(hours=1)
+    table_sas = generate_account_sas(
+        AzureNamedKeyCredential(azurite.ACCOUNT_NAME, azurite.ACCOUNT_KEY), ResourceTypes(object=True),
+        AccountSasPermissions(read=True, write=True, update=True, add=True, delete=True), expiry,
+    )
+    queue_sas = generate_queue_sas(
+        azurite.ACCOUNT_NAME, azurite.ACCOUNT_KEY, QueueResourceTypes(service=True, container=True, object=True),
+        QueuePermissions(read=True, add=True, update=True, process=True, delete=True), expiry,
+    )
+    endpoints = azurite_connection_string.split("BlobEndpoint=", 1)[1]
+    session = RestSession()
+    try:
+        sdk_table, key_table, _ = tables
+        sas_table = Table(session, Account.from_connection_string(
+            f"BlobEndpoint={endpoints};SharedAccessSignature={table_sas}"), key_table.name)
+        etag = await sas_table.insert({"PartitionKey": "p", "RowKey": "sas", "V": 1})
+        assert (await sdk_table.get_entity("p", "sas")).metadata["etag"] == etag
+        assert (await sas_table.get("p", "sas"))["V"] == 1
+        _, key_queue = queues
+        sas_queue = Queue(session, Account.from_connection_string(
+            f"BlobEndpoint={endpoints};SharedAccessSignature={queue_sas}"), key_queue.name)
+        await sas_queue.put("via sas")
+        [message] = await sas_queue.receive(1, 30)
+        await sas_queue.delete(message.id, message.pop_receipt)
+        assert message.content == "via sas"
+    finally:
+        await session.close()
