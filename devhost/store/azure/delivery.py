@@ -42,7 +42,12 @@ class Delivery:
         self.owns = owns
         self.consumed = consumed
 
-    async def send(self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None) -> None:
+    async def send(
+        self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False
+    ) -> None:
+        """Put ``sends`` where they belong.  ``early``: the sender keeps them durable until this
+        returns (a checkpoint's outbox, an activity's locked work item), so messages for this
+        host are handed to its episodes at once, while their puts are still on the way."""
         originals = originals or {}
         control: dict[str, list[Send]] = {}
         for send in sends:
@@ -50,13 +55,13 @@ class Delivery:
                 control.setdefault(send.instance_id, []).append(send)
         await asyncio.gather(
             *(self._work_item(s, originals.get(s.message_id)) for s in sends if s.kind == WORK_ITEM),
-            *(self._control(sorted(group, key=lambda s: s.sequence), originals) for group in control.values()),
+            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early) for group in control.values()),
         )
 
     async def _work_item(self, send: Send, original: Original | None) -> None:
         await self.work_items.put(send, original if isinstance(original, ActivityWorkItem) else None)
 
-    async def _control(self, sends: list[Send], originals: Mapping[str, Original]) -> None:
+    async def _control(self, sends: list[Send], originals: Mapping[str, Original], early: bool) -> None:
         """Messages to one instance, in send order."""
         partition, queue = self.hub.control_queue(sends[0].instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
@@ -67,13 +72,27 @@ class Delivery:
                                           or self.consumed(s.instance_id, s.message_id))]
         if not fresh:
             return  # already queued, or consumed: sending again is a no-op
+        held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
+        if early:
+            self._hold(partition, held)
         invisible = self.hub.options.lock_seconds
         receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in fresh))
-        held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
         if not self.owns(partition):
             return  # lost the partition meanwhile: its new owner receives them when they show
+        if not early:
+            self._hold(partition, held)
+        copies = []
         for receipt, (message, sequence) in zip(receipts, held, strict=True):
+            if early and not self.inbox.has(message.instance_id, message.message_id):
+                if self.consumed(message.instance_id, message.message_id):
+                    copies.append(queue.delete(receipt))  # an episode took it before the put returned
+                continue
             self.inbox.add(message, partition, receipt, sequence)
+        await asyncio.gather(*copies)
+
+    def _hold(self, partition: int, held: list[tuple[Message, int]]) -> None:
+        for message, sequence in held:
+            self.inbox.hold(message, partition, sequence)
         self.hub.work.set()
 
     async def _message(self, send: Send, original: Original | None) -> tuple[Message, int]:
