@@ -69,7 +69,13 @@ def test_sas_connection_string_carries_the_token_and_no_key():
     assert account.queue_authorization("GET", "/q/messages", {}, {"x-ms-date": "d"}, 0) is None
 
 
-@pytest.mark.parametrize("value", ["AccountName=a", "AccountName=a;AccountKey=not base64!"])
+def test_path_style_endpoints_name_the_account_when_account_name_is_missing():
+    account = Account.from_connection_string(f"AccountKey={KEY};TableEndpoint=http://10.0.0.5:10002/devstoreaccount1;"
+                                             "QueueEndpoint=http://10.0.0.5:10001/devstoreaccount1")
+    assert account.name == "devstoreaccount1"
+
+
+@pytest.mark.parametrize("value", ["AccountName=a", "AccountName=a;AccountKey=not base64!", f"AccountKey={KEY}"])
 def test_unusable_connection_strings_are_refused(value):
     with pytest.raises(ConnectionStringError):
         Account.from_connection_string(value)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 
 class ConnectionStringError(ValueError):
@@ -81,10 +81,8 @@ class Account:
             return Endpoint.parse(f"{scheme}://{name}.{service}.{suffix}")
 
         table, queue = endpoint("table"), endpoint("queue")
-        if not name:
-            name = urlsplit(table.origin).hostname.split(".")[0]  # type: ignore[union-attr]
-        if key is not None and not name:
-            raise ConnectionStringError("AccountKey given without AccountName")
+        if not name:  # path-style (emulator) endpoints name the account first, others in the host
+            name = table.prefix.strip("/").split("/")[0] or (urlsplit(table.origin).hostname or "").split(".")[0]
         return cls(name, key, sas.lstrip("?") if sas else None, table, queue)
 
     # --- signing ------------------------------------------------------------------------------
@@ -117,16 +115,6 @@ class Account:
     def _sign(self, text: str) -> str:
         assert self.key is not None
         return base64.b64encode(hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
-
-
-def decoded_query(query: str) -> dict[str, str]:
-    """``a=1&b=x%2By`` as ``{"a": "1", "b": "x+y"}``."""
-    out: dict[str, str] = {}
-    for item in query.split("&"):
-        if item:
-            key, _, val = item.partition("=")
-            out[unquote(key)] = unquote(val)
-    return out
 
 
 _date_cache: tuple[int, str] = (0, "")
