@@ -265,7 +265,8 @@ class Orchestrations:
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
         taken = self.inbox.remove(instance_id, message_ids)
-        await asyncio.gather(*(self.hub.control[b.partition].delete(r) for b in taken for r in b.copies.values()))
+        await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
+                               for b in taken for r in b.copies.values()))
 
     # --- checkpoint marks -------------------------------------------------------------------------
     async def _mark(self, state: InstanceState) -> None:
@@ -345,8 +346,8 @@ class Orchestrations:
         now = self.last_now
         taken = self.inbox.remove_partition(partition)
         due = [b for b in taken if not b.locked and (b.message.visible_at is None or (now and b.visible(now)))]
-        queue = self.hub.control[partition]
-        await asyncio.gather(*(queue.set_visibility(r, 0) for b in due for r in b.copies.values()))
+        await asyncio.gather(*(self.hub.holder(partition, r.queue).set_visibility(r, 0)
+                               for b in due for r in b.copies.values()))
 
     async def forget_instance(self, instance_id: str) -> None:
         """The instance was started again or purged: drop its state and unlocked messages."""
