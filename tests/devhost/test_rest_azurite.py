@@ -222,3 +222,12 @@ async def test_sas_connection_strings_authorise_table_and_queue_requests(tables,
         assert message.content == "via sas"
     finally:
         await session.close()
+
+
+async def test_update_replaces_the_text_as_the_sdk_reads_it(queues):
+    sdk, queue = queues
+    put = await queue.put("before", visibility_timeout=30)
+    receipt = await queue.update(put.id, put.pop_receipt, 0, content='after <&> "é"')
+    [message] = [m async for m in sdk.receive_messages(max_messages=1)]
+    assert (message.id, message.content) == (put.id, 'after <&> "é"')
+    assert receipt

@@ -28,10 +28,12 @@ MAX_RECEIVE = 32
 
 @dataclass(frozen=True)
 class Receipt:
-    """Proof of the current lock on one queue message."""
+    """Proof of the current lock on one queue message (``queue``: the queue's name when it is
+    not the one the holder assumes, e.g. a completion kept in the work-item queue)."""
 
     queue_id: str
     pop_receipt: str
+    queue: str = ""
 
 
 class StorageQueue:
@@ -76,19 +78,21 @@ class StorageQueue:
                 raise _store_error(self.name, exc) from exc
         return True
 
-    async def set_visibility(self, receipt: Receipt, seconds: int, kind: str = "queue.update") -> Receipt | None:
-        """Keep the message invisible ``seconds`` more (0: release it now); the new receipt,
-        or ``None`` if the message is gone or the receipt stale."""
+    async def set_visibility(
+        self, receipt: Receipt, seconds: int, kind: str = "queue.update", *, content: str | None = None
+    ) -> Receipt | None:
+        """Keep the message invisible ``seconds`` more (0: release it now), its text replaced by
+        ``content`` if given; the new receipt, or ``None`` if the message is gone or the receipt stale."""
         async with self.limiter:
             try:
                 pop_receipt = await self.calls.call(
-                    kind, self.rest.update(receipt.queue_id, receipt.pop_receipt, seconds), allow=(RestError,)
+                    kind, self.rest.update(receipt.queue_id, receipt.pop_receipt, seconds, content), allow=(RestError,)
                 )
             except RestError as exc:
                 if exc.status in (400, 404):
                     return None
                 raise _store_error(self.name, exc) from exc
-        return Receipt(receipt.queue_id, pop_receipt)
+        return Receipt(receipt.queue_id, pop_receipt, receipt.queue)
 
 
 def _store_error(queue: str, exc: RestError) -> StoreError:

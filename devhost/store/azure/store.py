@@ -121,6 +121,7 @@ class AzureStore:
         self.orchestrations.delivery = Delivery(
             self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed
         )
+        self.work_items.delivery = self.orchestrations.delivery
         self.pump = Pump(self.hub, self.leases, self.inbox, self.orchestrations, self.work_items)
         self.orchestrations.recovery = Recovery(
             self.hub, self.inbox, self.orchestrations, self.work_items, self.pump.poll_once

@@ -44,8 +44,7 @@ class Queue:
         query = {"messagettl": str(ttl)}
         if visibility_timeout:
             query["visibilitytimeout"] = str(visibility_timeout)
-        body = (_XML_HEAD + escape(text) + _XML_TAIL).encode("utf-8")
-        reply = await self._send("POST", "/messages", query, body)
+        reply = await self._send("POST", "/messages", query, _message_xml(text))
         message = _messages(reply.body)
         if not message:
             raise RestError(reply.status, None, f"put to {self.name} answered no message")
@@ -60,10 +59,13 @@ class Queue:
         """Delete a message; :class:`~.errors.NotFound` (or a 400) when the receipt is stale."""
         await self._send("DELETE", f"/messages/{quote(message_id, safe='')}", {"popreceipt": pop_receipt})
 
-    async def update(self, message_id: str, pop_receipt: str, visibility_timeout: int) -> str:
-        """Make a message invisible for ``visibility_timeout`` seconds from now; the new receipt."""
+    async def update(self, message_id: str, pop_receipt: str, visibility_timeout: int,
+                     content: str | None = None) -> str:
+        """Make a message invisible for ``visibility_timeout`` seconds from now, its text
+        replaced by ``content`` if given; the new receipt."""
         query = {"popreceipt": pop_receipt, "visibilitytimeout": str(visibility_timeout)}
-        reply = await self._send("PUT", f"/messages/{quote(message_id, safe='')}", query)
+        body = None if content is None else _message_xml(content)
+        reply = await self._send("PUT", f"/messages/{quote(message_id, safe='')}", query, body)
         return reply.headers.get("x-ms-popreceipt", "")
 
     async def _send(self, method: str, path: str, query: dict[str, str], body: bytes | None = None) -> Reply:
@@ -88,6 +90,10 @@ class Queue:
             return signed
 
         return await self.session.send(method, url, headers, body, sign)
+
+
+def _message_xml(text: str) -> bytes:
+    return (_XML_HEAD + escape(text) + _XML_TAIL).encode("utf-8")
 
 
 def escape(text: str) -> str:
