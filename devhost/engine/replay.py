@@ -39,6 +39,7 @@ _SCHEDULING_EVENT = {
     TaskKind.ENTITY_CALL: EventType.EventSent,
     TaskKind.ENTITY_SIGNAL: EventType.EventSent,
 }
+_OPEN_KINDS = frozenset({TaskKind.ACTIVITY, TaskKind.SUB_ORCHESTRATION, TaskKind.TIMER})
 _KIND_OF_EVENT = {
     EventType.TaskScheduled: TaskKind.ACTIVITY,
     EventType.SubOrchestrationInstanceCreated: TaskKind.SUB_ORCHESTRATION,
@@ -196,6 +197,8 @@ class ShimReplay:
         self.next_id = 0
         self.current_time = datetime.min
         self.leaves: dict[int, _Leaf] = {}
+        self.unmatched: dict[int, _Leaf] = {}  # issued, no scheduling event in history yet
+        self.open: dict[int, _Leaf] = {}  # activities, sub-orchestrations and timers maybe not done
         self.waiters: dict[str, deque[_EventWait]] = {}
         self.buffered: dict[str, deque[Any]] = {}
         self.requests: dict[str, _Leaf] = {}
@@ -207,6 +210,9 @@ class ShimReplay:
     def issue(self, parent: _Node | None, kind: TaskKind, **fields: Any) -> _Leaf:
         leaf = _Leaf(parent, NewTask(self.next_id, kind, **fields))
         self.leaves[self.next_id] = leaf
+        self.unmatched[self.next_id] = leaf
+        if kind in _OPEN_KINDS:
+            self.open[self.next_id] = leaf
         self.next_id += 1
         return leaf
 
@@ -339,6 +345,7 @@ class ShimReplay:
                 "orchestrator code after this instance had already started running?"
             )
         leaf.matched = True
+        del self.unmatched[task_id]
         if leaf.task.kind is TaskKind.ENTITY_CALL:
             request = _request_id(event.get("Input"))
             if request:
@@ -367,20 +374,21 @@ class ShimReplay:
     # --- results ------------------------------------------------------------------------
     def blocked(self) -> bool:
         """True when user code is provably waiting on a task that is still unsettled."""
-        yieldable = [n for n in self.top if not isinstance(n, _Immediate)]
-        if len(self.top) < len(self.actions) or not yieldable:
+        if len(self.top) < len(self.actions):
             return False
-        return yieldable[-1].sdk_settled() is False
+        last = next((n for n in reversed(self.top) if not isinstance(n, _Immediate)), None)
+        return last is not None and last.sdk_settled() is False
 
     def result(self) -> ReplayResult:
-        new = tuple(leaf.task for leaf in self.leaves.values() if not leaf.matched)
-        open_tasks = any(
-            not leaf.done and leaf.task.kind in (TaskKind.ACTIVITY, TaskKind.SUB_ORCHESTRATION, TaskKind.TIMER)
-            for leaf in self.leaves.values()
-        )
-        all_done = len(self.top) == len(self.actions) and all(n.done for n in self.top)
+        """What the replay found; O(new and open tasks), not O(history)."""
+        new = tuple(leaf.task for leaf in self.unmatched.values())
+        for task_id in [i for i, leaf in self.open.items() if leaf.done]:
+            del self.open[task_id]
+        # A top-level action starts only once the one before it is done, and done is final:
+        # every top-level node is done when the last one is.
+        all_done = len(self.top) == len(self.actions) and (not self.top or self.top[-1].done)
         cont = self.continue_as_new if self.top and self.top[-1].done else None
-        return ReplayResult(new, open_tasks, all_done, cont, self.blocked(), self.next_id)
+        return ReplayResult(new, bool(self.open), all_done, cont, self.blocked(), self.next_id)
 
 
 def replay(actions: tuple[Action, ...], history: list[HistoryEvent], execution_id: str = "") -> ShimReplay:
