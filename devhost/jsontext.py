@@ -1,25 +1,37 @@
 """JSON text on the hot paths: orjson wherever it gives the same JSON value as :mod:`json`.
 
-orjson is strict (RFC 8259): it refuses ``NaN``/``Infinity``, integers beyond 64 bits and
-lone surrogates, all of which Python's ``json`` reads and writes.  Each function here falls
-back to ``json`` for those, so a value never changes; only the spelling of the text may (no
-space after separators, non-ASCII characters as UTF-8 rather than ``\\uXXXX`` escapes).
+orjson is strict (RFC 8259): it refuses ``NaN``/``Infinity`` and lone surrogates, and it
+reads integers beyond 64 bits as floats; Python's ``json`` reads and writes all of them
+exactly.  Each function here falls back to ``json`` for those, so a value never changes;
+only the spelling of the text may (no space after separators, non-ASCII characters as
+UTF-8 rather than ``\\uXXXX`` escapes).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
+
 
 def loads(text: str | bytes) -> Any:
-    """``json.loads``, through orjson when the text is strict JSON."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    """``json.loads``, through orjson when the text is strict JSON.
+
+    orjson reads an integer beyond 64 bits as a float, so a text with 19 or more digits in
+    a row (perhaps inside a string: the check is only a cheap scan) goes to ``json``.
+    """
+    pattern = _LONG_NUMBER_BYTES if isinstance(text, bytes) else _LONG_NUMBER
+    if pattern.search(text) is None:  # type: ignore[arg-type]
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def dumps(value: Any) -> str:

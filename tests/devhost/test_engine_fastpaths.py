@@ -118,3 +118,10 @@ def test_json_texts_fall_back_to_the_json_module_where_orjson_is_strict():
     assert json.loads(jsontext.dumps(lone)) == lone  # orjson refuses both; json writes them
     assert math.isinf(jsontext.loads("Infinity"))
     assert jsontext.strict_fragment("NaN") is None and jsontext.strict_fragment("[1]") is not None
+
+
+def test_integers_beyond_64_bits_keep_every_digit():
+    big = "123456789012345678901234567890"
+    assert jsontext.loads(big) == int(big)  # orjson alone would read it as a float
+    state = parse_state(json.dumps({"isDone": True, "schemaVersion": 2, "actions": [[]], "output": [int(big)]}))
+    assert state.output == [int(big)]
