@@ -125,3 +125,28 @@ def test_integers_beyond_64_bits_keep_every_digit():
     assert jsontext.loads(big) == int(big)  # orjson alone would read it as a float
     state = parse_state(json.dumps({"isDone": True, "schemaVersion": 2, "actions": [[]], "output": [int(big)]}))
     assert state.output == [int(big)]
+
+
+@pytest.mark.parametrize("compound", [12, 11])  # WhenAll, WhenAny
+def test_groups_answer_from_their_counts_as_from_their_children(compound):
+    nested = {"actionType": 12, "compoundActions": [_call("x", "1"), _call("y", "1")]}
+    flat = {"actionType": compound, "compoundActions": [_call("a", "1"), _call("b", "1"), _call("c", "1")]}
+    deep = {"actionType": compound, "compoundActions": [_call("a", "1"), nested]}
+    for action, ids in ((flat, 3), (deep, 3)):
+        actions = parse_state(_state(action)).actions
+        start = [
+            h.orchestrator_started(T0),
+            h.execution_started(T0, instance_id="i", execution_id="e", name="o", input=None),
+            *[h.event(h.EventType.TaskScheduled, T0, i, Name="abc"[i] if action is flat else "axy"[i], Version="",
+                      Input=None) for i in range(ids)],
+        ]
+        for outcome in (h.task_completed(T0, 1, "1"), h.task_failed(T0, 1, "boom", None)):
+            history = [*start, h.orchestrator_started(T0), outcome]
+            shim = replay(actions, history)
+            group = shim.top[0]
+            assert group.flat is (action is flat)
+            group.flat = False  # the general answer, child by child
+            slow = group.sdk_settled()
+            group.flat = action is flat
+            assert group.sdk_settled() == slow
+            assert shim.result().blocked is (slow is False)
