@@ -150,3 +150,10 @@ def test_groups_answer_from_their_counts_as_from_their_children(compound):
             group.flat = action is flat
             assert group.sdk_settled() == slow
             assert shim.result().blocked is (slow is False)
+
+
+@pytest.mark.parametrize("text", ["18446744073709551616", "-9223372036854775809", "[1, 1234567890123456789012]"])
+def test_integers_at_the_64_bit_edge_read_as_json_reads_them(text):
+    assert jsontext.loads(text) == json.loads(text)
+    assert jsontext.loads(text.encode()) == json.loads(text)
+    assert type(jsontext.loads(text)) is type(json.loads(text))
