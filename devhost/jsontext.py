@@ -9,6 +9,7 @@ UTF-8 rather than ``\\uXXXX`` escapes).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -45,8 +46,19 @@ def strict_fragment(text: str | None) -> orjson.Fragment | None:
     """``text`` to embed verbatim in an orjson document, when it is one strict JSON value."""
     if not text:
         return None
+    strict = _is_strict(text) if len(text) <= _REMEMBERED_CHARS else _check_strict(text)
+    return orjson.Fragment(text) if strict else None
+
+
+_REMEMBERED_CHARS = 64 * 1024  # a status poll reads the same texts again: remember the answer
+
+
+def _check_strict(text: str) -> bool:
     try:
         orjson.loads(text)
     except orjson.JSONDecodeError:
-        return None
-    return orjson.Fragment(text)
+        return False
+    return True
+
+
+_is_strict = functools.lru_cache(maxsize=256)(_check_strict)
