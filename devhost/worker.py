@@ -14,7 +14,7 @@ import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -49,11 +49,54 @@ def _thread_pool() -> ThreadPoolExecutor:
 async def call(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Invoke ``fn`` as the worker would and await its result from any event loop."""
     if inspect.iscoroutinefunction(fn):
-        future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), _worker_loop())
-        return await asyncio.wrap_future(future)
+        return await _on_worker_loop(fn(*args, **kwargs))
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
     return await loop.run_in_executor(_thread_pool(), functools.partial(_counted, ctx.run, fn, *args, **kwargs))
+
+
+async def _on_worker_loop(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``coro`` as a task of the worker loop and await its outcome here.
+
+    What ``run_coroutine_threadsafe`` + ``wrap_future`` do (a cancellation here cancels the
+    task there), with one callback each way instead of a ``concurrent.futures.Future`` between.
+    """
+    here = asyncio.get_running_loop()
+    there = _worker_loop()
+    outcome: asyncio.Future[Any] = here.create_future()
+    started: list[asyncio.Task[Any]] = []
+
+    def report(task: asyncio.Task[Any]) -> None:
+        here.call_soon_threadsafe(_settle, outcome, task)
+
+    def start() -> None:
+        task = there.create_task(coro)
+        started.append(task)
+        task.add_done_callback(report)
+
+    def cancel() -> None:  # queued after start() on the same loop, so the task exists
+        for task in started:
+            task.cancel()
+
+    there.call_soon_threadsafe(start)
+    try:
+        return await outcome
+    except asyncio.CancelledError:
+        there.call_soon_threadsafe(cancel)
+        raise
+
+
+def _settle(outcome: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
+    if task.cancelled():
+        outcome.cancel()
+        return
+    error = task.exception()  # retrieved even when nobody waits any more (no "never retrieved" log)
+    if outcome.done():
+        return
+    if error is not None:
+        outcome.set_exception(error)
+    else:
+        outcome.set_result(task.result())
 
 
 def _counted(run: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

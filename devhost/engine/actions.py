@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .. import jsontext
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 SIX_DAYS_MS = 6 * 24 * 3600 * 1000
@@ -78,19 +80,30 @@ class OrchestratorState:
     error: str | None = None
     custom_status: Any = None
     schema_version: int = 0
+    raw_actions: list[Any] = field(default_factory=list, compare=False, repr=False)
+    """The action objects as received (schema V2+), to reuse their parse in the next episode."""
 
 
-def parse_state(text: str | dict[str, Any]) -> OrchestratorState:
-    """Parse the JSON text returned by the orchestrator handle."""
-    data = json.loads(text) if isinstance(text, str) else text
+def parse_state(text: str | dict[str, Any], previous: OrchestratorState | None = None) -> OrchestratorState:
+    """Parse the JSON text returned by the orchestrator handle.
+
+    The action list is cumulative: when it starts with ``previous``'s action objects, their
+    parsed :class:`Action` objects are reused (the same objects, so comparing is cheap).
+    """
+    data = jsontext.loads(text) if isinstance(text, str) else text
     if not isinstance(data, dict) or "actions" not in data:
         raise ActionError(f"not an OrchestratorState: {str(text)[:200]}")
     schema = int(data.get("schemaVersion") or 0)
     outer = data.get("actions") or []
+    raw: list[Any] = []
     if schema >= 1:
         if len(outer) > 1:
             raise ActionError("expected actions array to be of length 1 in outer layer")
-        top = tuple(parse_action(a) for a in (outer[0] if outer else []))
+        raw = outer[0] if outer else []
+        if not isinstance(raw, list | tuple):
+            raise ActionError(f"not an action list: {str(raw)[:200]}")
+        raw = list(raw)
+        top = _parse_actions(raw, previous)
     else:
         top = tuple(_v1_group(inner) for inner in outer if inner)
     return OrchestratorState(
@@ -100,7 +113,16 @@ def parse_state(text: str | dict[str, Any]) -> OrchestratorState:
         error=data.get("error"),
         custom_status=data.get("customStatus"),
         schema_version=schema,
+        raw_actions=raw,
     )
+
+
+def _parse_actions(raw: list[Any], previous: OrchestratorState | None) -> tuple[Action, ...]:
+    known = previous.raw_actions if previous is not None else []
+    count = len(known)
+    if count and len(raw) >= count and raw[:count] == known:
+        return previous.actions + tuple(parse_action(a) for a in raw[count:])  # type: ignore[union-attr]
+    return tuple(parse_action(a) for a in raw)
 
 
 def parse_failure(exc_text: str) -> tuple[str, OrchestratorState | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import jsontext
 from ..store.base import OrchestrationInstance
 from .history import EventType, HistoryEvent
 
@@ -14,7 +15,7 @@ LONG_TIMER_INTERVAL = "3.00:00:00"
 
 def encode_events(events: list[HistoryEvent]) -> list[str]:
     """Each event as JSON text; kept between episodes so only new events are encoded."""
-    return [json.dumps(event) for event in events]
+    return [jsontext.dumps(event) for event in events]
 
 
 def build_context(
@@ -24,19 +25,15 @@ def build_context(
 
     ``encoded`` is ``history`` already encoded event by event (see :func:`encode_events`).
     """
-    started: HistoryEvent | None = None
-    started_at = last_episode = 0
-    for index, event in enumerate(history):
-        etype = event["EventType"]
-        if etype == EventType.ExecutionStarted and started is None:
-            started, started_at = event, index
-        elif etype == EventType.OrchestratorStarted:
-            last_episode = index
-    if started is None:
+    started_at = next((i for i, e in enumerate(history) if e["EventType"] == EventType.ExecutionStarted), None)
+    if started_at is None:
         raise ValueError(f"history of {instance.instance_id} has no ExecutionStarted event")
+    last_episode = next(
+        (i for i in range(len(history) - 1, -1, -1) if history[i]["EventType"] == EventType.OrchestratorStarted), 0
+    )
+    started = history[started_at]
     parent = started.get("ParentInstance") or {}
     context: dict[str, Any] = {
-        "input": _decode_once(started.get("Input")),
         "instanceId": instance.instance_id,
         "isReplaying": started_at < last_episode,
         "parentInstanceId": (parent.get("OrchestrationInstance") or {}).get("InstanceId"),
@@ -47,14 +44,22 @@ def build_context(
         "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
     }
     events = encoded if encoded is not None else encode_events(history)
-    return '{"history": [' + ", ".join(events) + "], " + json.dumps(context)[1:]
+    return "".join((
+        '{"history":[', ",".join(events), '],"input":', _input_json(started.get("Input")), ",",
+        jsontext.dumps(context)[1:],
+    ))
 
 
-def _decode_once(stored: str | None) -> Any:
-    """The stored input decoded once, as the extension's ``GetInputAsJson`` does."""
+def _input_json(stored: str | None) -> str:
+    """The stored input decoded once, as the extension's ``GetInputAsJson`` does, as JSON text.
+
+    Strict JSON text is that value already, so it is used as it is.
+    """
     if stored is None:
-        return None
-    try:
-        return json.loads(stored)
-    except ValueError:
+        return "null"
+    if jsontext.strict_fragment(stored) is not None:
         return stored
+    try:
+        return json.dumps(json.loads(stored))
+    except ValueError:
+        return json.dumps(stored)

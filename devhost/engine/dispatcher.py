@@ -78,13 +78,15 @@ class Dispatcher:
         self.stats = DispatcherStats()
         self._orchestrations = 0
         self._activities = 0
-        self._wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # the idle loop's wait, cut short by _wake
+        self._dispatching = False
+        self._again = False
         self.schedules: list[Schedule] = []
 
     async def run(self) -> None:
         try:
             while True:
-                progressed = await self._dispatch_ready()
+                progressed = await self._dispatch()
                 if progressed:
                     continue
                 if not self.stats.in_flight and await self._skip_time():
@@ -97,6 +99,26 @@ class Dispatcher:
                 await asyncio.gather(*self.stats.in_flight, return_exceptions=True)
 
     # --- dispatching --------------------------------------------------------------------
+    async def _dispatch(self) -> bool:
+        """Lock and start what is ready; one caller at a time (the idle loop or a finishing task).
+
+        A work item that finishes dispatches the next one itself, so the message it just
+        committed is picked up at once rather than after the idle loop wakes up.
+        """
+        if self._dispatching:
+            self._again = True  # the caller in progress goes round once more
+            return False
+        self._dispatching = True
+        progressed = False
+        try:
+            while True:
+                self._again = False
+                progressed = await self._dispatch_ready() or progressed
+                if not self._again:
+                    return progressed
+        finally:
+            self._dispatching = False
+
     async def _dispatch_ready(self) -> bool:
         progressed = False
         while self._orchestrations < self.options.max_orchestrations:
@@ -125,7 +147,11 @@ class Dispatcher:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.stats.in_flight.discard(task)
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None:
+            self._waiter.cancel()
 
     def _unregistered(self, item: OrchestrationWorkItem) -> bool:
         """A Pending instance of an orchestrator this app does not register, with nothing to end it."""
@@ -183,6 +209,7 @@ class Dispatcher:
                 await self.store.abandon_orchestration_work_item(item)
         finally:
             self._orchestrations -= 1
+        await self._dispatch()
 
     async def _invoke_orchestrator(self, name: str, context_json: str) -> str:
         handle = self.registry.orchestrators[name.lower()].fn
@@ -193,7 +220,7 @@ class Dispatcher:
         return await worker.call_orchestrator(handle, context_json)
 
     async def _run_activity(self, item: ActivityWorkItem) -> None:
-        renewer = asyncio.ensure_future(self._renew(item))
+        renewer = _Renewer(self, item)
         completing = False
         try:
             result = await execute_activity(item, self.registry.activities, self.clock.now)
@@ -214,11 +241,12 @@ class Dispatcher:
         finally:
             renewer.cancel()
             self._activities -= 1
+        await self._dispatch()
 
     async def _renew(self, item: ActivityWorkItem) -> None:
         while True:
-            await asyncio.sleep(self.options.activity_renew_interval)
             item = await self.store.renew_activity_work_item(item)
+            await asyncio.sleep(self.options.activity_renew_interval)
 
     # --- time -----------------------------------------------------------------------------
     async def _skip_time(self) -> bool:
@@ -245,14 +273,30 @@ class Dispatcher:
             timeout = max(0.0, min(timeout, _seconds_until(due, self.clock.now())))
         if isinstance(self.clock, VirtualClock):
             timeout = min(timeout, 0.05)  # virtual time can also move through advance()
-        self._wake.clear()
-        waiter = asyncio.ensure_future(self.store.wait_for_work(timeout))
-        woken = asyncio.ensure_future(self._wake.wait())
+        waiter = self._waiter = asyncio.ensure_future(self.store.wait_for_work(timeout))
         try:
-            await asyncio.wait({waiter, woken}, timeout=timeout + 0.1, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter}, timeout=timeout + 0.1)  # a cancelled waiter (_wake) ends it too
         finally:
-            for task in (waiter, woken):
-                task.cancel()
+            self._waiter = None
+            waiter.cancel()
+
+
+class _Renewer:
+    """Renews a running activity's lock every ``activity_renew_interval``; a task only once due."""
+
+    def __init__(self, dispatcher: Dispatcher, item: ActivityWorkItem) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.timer = asyncio.get_running_loop().call_later(
+            dispatcher.options.activity_renew_interval, self._start, dispatcher, item
+        )
+
+    def _start(self, dispatcher: Dispatcher, item: ActivityWorkItem) -> None:
+        self.task = asyncio.ensure_future(dispatcher._renew(item))
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:

@@ -99,6 +99,8 @@ class Episode:
         self.consumed: list[str] = []
         self.messages: list[Message] = []
         self.commit_extra: dict[str, Any] = {"activities": [], "started": []}
+        self.encoded: list[str] | None = None  # self.history[:encoded_count] as JSON texts
+        self.encoded_count = 0
 
     # --- entry point --------------------------------------------------------------------
     async def run(self) -> EpisodeCommit:
@@ -184,7 +186,7 @@ class Episode:
         self.stats.replays += 1
         context = build_context(instance, self.history, self._encoded_history())
         try:
-            state = parse_state(await self.invoke(instance.name, context))
+            state = parse_state(await self.invoke(instance.name, context), cached.state if cached else None)
         except ActionError as exc:
             self._fail(instance, str(exc), None)
             return
@@ -245,9 +247,15 @@ class Episode:
         ))
 
     def _encoded_history(self) -> list[str]:
-        if self.cached is None:
-            return encode_events(self.history)
-        return [*self.cached.encoded, *encode_events(self.appended)]
+        """The history as JSON texts, each event encoded once (the cached list grows in place)."""
+        if self.encoded is None:
+            cached = self.cached
+            self.encoded = cached.encoded if cached is not None else []
+            self.encoded_count = cached.history_length if cached is not None else 0
+        if self.encoded_count < len(self.history):
+            self.encoded.extend(encode_events(self.history[self.encoded_count:]))
+            self.encoded_count = len(self.history)
+        return self.encoded
 
     # --- outcomes -----------------------------------------------------------------------
     def _apply_custom_status(self, instance: OrchestrationInstance, state: OrchestratorState | None) -> None:
@@ -311,6 +319,7 @@ class Episode:
         instance.last_updated_time = self.now
         self.cache.drop(instance.instance_id)
         self.history, self.appended, self.new_execution = [], [], True
+        self.encoded, self.encoded_count = None, 0
         self.messages.append(Message(_message_id(), instance.instance_id, event, execution_id=execution_id))
 
     # --- plumbing -----------------------------------------------------------------------

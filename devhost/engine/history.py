@@ -7,6 +7,7 @@ the Durable extension sends to the Python worker (``durable-protocol.md`` §2.3)
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import uuid
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ class EventType(enum.IntEnum):
     ExecutionResumed = 20
 
 
+@functools.lru_cache(maxsize=256)  # an episode stamps all its events with one moment
 def format_timestamp(moment: datetime) -> str:
     """``2024-05-01T10:00:00.1234560Z``: UTC, seven fraction digits, like .NET writes them."""
     moment = moment.astimezone(UTC) if moment.tzinfo else moment

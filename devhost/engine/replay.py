@@ -32,13 +32,7 @@ class TaskKind(enum.Enum):
     ENTITY_SIGNAL = "entity-signal"
 
 
-_SCHEDULING_EVENT = {
-    TaskKind.ACTIVITY: EventType.TaskScheduled,
-    TaskKind.SUB_ORCHESTRATION: EventType.SubOrchestrationInstanceCreated,
-    TaskKind.TIMER: EventType.TimerCreated,
-    TaskKind.ENTITY_CALL: EventType.EventSent,
-    TaskKind.ENTITY_SIGNAL: EventType.EventSent,
-}
+_OPEN_KINDS = frozenset({TaskKind.ACTIVITY, TaskKind.SUB_ORCHESTRATION, TaskKind.TIMER})
 _KIND_OF_EVENT = {
     EventType.TaskScheduled: TaskKind.ACTIVITY,
     EventType.SubOrchestrationInstanceCreated: TaskKind.SUB_ORCHESTRATION,
@@ -113,6 +107,10 @@ class _Leaf(_Node):
         self.task = task
         self.matched = False
 
+    def settle(self, state: _State, sim: ShimReplay) -> None:
+        sim.open.pop(self.task.task_id, None)
+        super().settle(state, sim)
+
 
 class _EventWait(_Node):
     def __init__(self, parent: _Node | None, name: str) -> None:
@@ -135,20 +133,33 @@ class _Group(_Node):
         self.any_of = any_of
         self.children: list[_Node] = []
         self.pending = 0
+        self.failed = 0
+        self.flat = False  # no child is a group or an event wait: settled by the counts alone
+
+    def seal(self) -> None:
+        """Count the children once all are started."""
+        self.pending = sum(1 for c in self.children if not c.done)
+        self.failed = sum(1 for c in self.children if c.state is _State.FAILED)
+        self.flat = not any(isinstance(c, _Group | _EventWait) for c in self.children)
+        if (self.any_of and self.pending < len(self.children)) or self.pending == 0:
+            self.state = _State.SUCCEEDED
 
     def child_settled(self, child: _Node, sim: ShimReplay) -> None:
         self.pending -= 1
+        if child.state is _State.FAILED:
+            self.failed += 1
         if self.any_of or self.pending == 0:
             self.settle(_State.SUCCEEDED, sim)
 
     def sdk_settled(self) -> bool | None:
+        if self.flat:  # each child's answer is its done state: O(1) instead of O(children)
+            if self.any_of:
+                return self.pending < len(self.children)
+            return self.failed > 0 or self.pending == 0
         answers = [c.sdk_settled() for c in self.children]
         if None in answers:
             return None
-        if self.any_of:
-            return any(answers)
-        failed = any(c.state is _State.FAILED for c in self.children)
-        return failed or all(answers)
+        return any(answers) if self.any_of else self.failed > 0 or all(answers)
 
 
 class _Retry(_Node):
@@ -196,6 +207,8 @@ class ShimReplay:
         self.next_id = 0
         self.current_time = datetime.min
         self.leaves: dict[int, _Leaf] = {}
+        self.unmatched: dict[int, _Leaf] = {}  # issued, no scheduling event in history yet
+        self.open: dict[int, _Leaf] = {}  # activities, sub-orchestrations and timers not done yet
         self.waiters: dict[str, deque[_EventWait]] = {}
         self.buffered: dict[str, deque[Any]] = {}
         self.requests: dict[str, _Leaf] = {}
@@ -207,6 +220,9 @@ class ShimReplay:
     def issue(self, parent: _Node | None, kind: TaskKind, **fields: Any) -> _Leaf:
         leaf = _Leaf(parent, NewTask(self.next_id, kind, **fields))
         self.leaves[self.next_id] = leaf
+        self.unmatched[self.next_id] = leaf
+        if kind in _OPEN_KINDS:
+            self.open[self.next_id] = leaf
         self.next_id += 1
         return leaf
 
@@ -214,6 +230,7 @@ class ShimReplay:
         leaf = self.issue(parent, TaskKind.TIMER, fire_at=fire_at, canceled=canceled)
         if canceled:
             leaf.state = _State.CANCELED
+            del self.open[leaf.task.task_id]
         return leaf
 
     def start_call(self, parent: _Node | None, action: Action) -> _Leaf:
@@ -233,9 +250,7 @@ class ShimReplay:
             group = _Group(parent, any_of=kind is ActionType.WhenAny)
             for child in action.children:
                 group.children.append(self.start(group, child))
-            group.pending = sum(1 for c in group.children if not c.done)
-            if (group.any_of and group.pending < len(group.children)) or group.pending == 0:
-                group.state = _State.SUCCEEDED
+            group.seal()
             return group
         if kind in (ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry):
             return _Retry(parent, action, self)
@@ -339,6 +354,7 @@ class ShimReplay:
                 "orchestrator code after this instance had already started running?"
             )
         leaf.matched = True
+        del self.unmatched[task_id]
         if leaf.task.kind is TaskKind.ENTITY_CALL:
             request = _request_id(event.get("Input"))
             if request:
@@ -367,20 +383,19 @@ class ShimReplay:
     # --- results ------------------------------------------------------------------------
     def blocked(self) -> bool:
         """True when user code is provably waiting on a task that is still unsettled."""
-        yieldable = [n for n in self.top if not isinstance(n, _Immediate)]
-        if len(self.top) < len(self.actions) or not yieldable:
+        if len(self.top) < len(self.actions):
             return False
-        return yieldable[-1].sdk_settled() is False
+        last = next((n for n in reversed(self.top) if not isinstance(n, _Immediate)), None)
+        return last is not None and last.sdk_settled() is False
 
     def result(self) -> ReplayResult:
-        new = tuple(leaf.task for leaf in self.leaves.values() if not leaf.matched)
-        open_tasks = any(
-            not leaf.done and leaf.task.kind in (TaskKind.ACTIVITY, TaskKind.SUB_ORCHESTRATION, TaskKind.TIMER)
-            for leaf in self.leaves.values()
-        )
-        all_done = len(self.top) == len(self.actions) and all(n.done for n in self.top)
+        """What the replay found; O(new and open tasks), not O(history)."""
+        new = tuple(leaf.task for leaf in self.unmatched.values())
+        # A top-level action starts only once the one before it is done, and done is final:
+        # every top-level node is done when the last one is.
+        all_done = len(self.top) == len(self.actions) and (not self.top or self.top[-1].done)
         cont = self.continue_as_new if self.top and self.top[-1].done else None
-        return ReplayResult(new, open_tasks, all_done, cont, self.blocked(), self.next_id)
+        return ReplayResult(new, bool(self.open), all_done, cont, self.blocked(), self.next_id)
 
 
 def replay(actions: tuple[Action, ...], history: list[HistoryEvent], execution_id: str = "") -> ShimReplay:

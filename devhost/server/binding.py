@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ def check_status_payload(origin: str, hub: str, instance_id: str, code: str | No
     return urls
 
 
+@functools.lru_cache(maxsize=64)  # the same few origins on every invocation
 def client_binding_json(origin: str, hub: str, rpc_base_url: str, code: str | None = None) -> str:
     """The JSON text handed to a ``durable_client_input`` parameter."""
     base = f"{origin}{WEBHOOK_PATH}"

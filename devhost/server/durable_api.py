@@ -20,7 +20,7 @@ from ..client import TaskHubClient, parse_time
 from ..store.base import InstanceQuery, OrchestrationInstance, RuntimeStatus
 from .binding import WEBHOOK_PATH, check_status_payload
 from .json_body import JsonBodyError, decode_text, parse_json
-from .status import status_payload
+from .status import status_body, status_payload
 
 RPC_PATH = "/durabletask"
 _OPERATIONS = "terminate|suspend|resume|restart|rewind"
@@ -120,18 +120,20 @@ class DurableApi:
         instance = await self.client.store.get_instance(instance_id)
         if instance is None:
             return web.Response(status=404)
-        history = await self.client.history(instance_id) if query.flag("showHistory") else None
-        payload = status_payload(
-            instance, history=history, show_input=query.flag("showInput", True),
-            show_history_output=query.flag("showHistoryOutput"),
-        )
-        if instance.runtime_status in _RUNNING:
-            return web.json_response(
-                payload, status=202, headers={"Location": str(request.url), "Retry-After": "5"}
+        show_input = query.flag("showInput", True)
+        if query.flag("showHistory"):
+            history = await self.client.history(instance_id)
+            payload = status_payload(
+                instance, history=history, show_input=show_input, show_history_output=query.flag("showHistoryOutput"),
             )
+            body = json.dumps(payload).encode()
+        else:
+            body = status_body(instance, show_input=show_input)
+        if instance.runtime_status in _RUNNING:
+            return _json_body(body, 202, {"Location": str(request.url), "Retry-After": "5"})
         failed = instance.runtime_status is RuntimeStatus.FAILED
         code = 500 if failed and query.flag("returnInternalServerErrorOnFailure") else 200
-        return web.json_response(payload, status=code)
+        return _json_body(body, code)
 
     async def list_instances(self, request: web.Request) -> web.Response:
         query = _Query(request)
@@ -258,6 +260,11 @@ async def _json_text(request: web.Request) -> str | None:
         return None
     parse_json(body)
     return decode_text(body)
+
+
+def _json_body(body: bytes, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response from encoded bytes, with the headers ``web.json_response`` sets."""
+    return web.Response(body=body, status=status, headers=headers, content_type="application/json", charset="utf-8")
 
 
 def _media_type(request: web.Request) -> str | None:

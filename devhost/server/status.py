@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
+from .. import jsontext
 from ..engine.history import EventType, HistoryEvent
 from ..store.base import OrchestrationInstance, RuntimeStatus
 
@@ -55,6 +58,42 @@ def status_payload(
     if history is not None:
         payload["historyEvents"] = shape_history(history, show_input=show_input, show_output=show_history_output)
     return payload
+
+
+class _NotStrict(Exception):
+    """A stored text that Python's ``json`` reads but orjson does not (``NaN``, lone surrogates)."""
+
+
+def _embedded(text: str | None) -> Any:
+    """:func:`parse_stored`'s answer, with JSON text kept as text to embed verbatim."""
+    if text is None or text == "":
+        return text
+    fragment = jsontext.strict_fragment(text)
+    if fragment is not None:
+        return fragment
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    raise _NotStrict
+
+
+def status_body(instance: OrchestrationInstance, *, show_input: bool = True) -> bytes:
+    """``json.dumps(status_payload(instance))`` as UTF-8, without decoding and re-encoding
+    the stored input, custom status and output (the same JSON value, built by orjson)."""
+    try:
+        return orjson.dumps({
+            "name": instance.name,
+            "instanceId": instance.instance_id,
+            "runtimeStatus": instance.runtime_status.value,
+            "input": _embedded(instance.input) if show_input else None,
+            "customStatus": _embedded(instance.custom_status),
+            "output": _embedded(instance.output),
+            "createdTime": format_time(instance.created_time),
+            "lastUpdatedTime": format_time(instance.last_updated_time),
+        })
+    except (_NotStrict, orjson.JSONEncodeError):
+        return json.dumps(status_payload(instance, show_input=show_input)).encode()
 
 
 def shape_history(events: list[HistoryEvent], *, show_input: bool, show_output: bool) -> list[dict[str, Any]]:

@@ -44,3 +44,17 @@ def test_installed_parser_is_used_by_the_sdk():
     fastdates.install()
     event = HistoryEvent(EventType=12, EventId=-1, IsPlayed=False, Timestamp="2024-05-01T10:00:00.1234567Z")
     assert event.timestamp == datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_installed_parser_reads_the_status_api_times_as_dateutil_does():
+    from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
+
+    from devhost.engine import fastdates
+    from devhost.server.status import format_time
+
+    fastdates.install()
+    moment = datetime(2024, 5, 1, 10, 0, 4, tzinfo=UTC)
+    text = format_time(moment)  # what the status API writes: no fraction, Z
+    status = DurableOrchestrationStatus(createdTime=text, lastUpdatedTime=text)
+    assert status.created_time == dateutil_parse(text) == moment
+    assert status.last_updated_time.utcoffset() == dateutil_parse(text).utcoffset()
