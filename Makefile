@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 7071
 
-.PHONY: run test test-packaging serve lint bench install clean
+.PHONY: run test test-packaging serve lint bench breakdown install clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt package.json
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,11 @@ serve: install local.settings.json  ## keep the app running on http://127.0.0.1:
 lint: install
 	$(PY) -m ruff check .
 
-bench: install
+bench: install  ## engine and workflow benchmarks, both stores, one run (summary only; logs in /tmp/baton-bench)
 	$(PY) bench/engine.py --store memory --store azurite --workflows
+
+breakdown: install  ## where a workflow's time goes, against the fake model at 300 ms per call
+	$(PY) bench/breakdown.py --store azurite
 
 clean:
 	rm -rf $(VENV) node_modules .azurite .pytest_cache .ruff_cache

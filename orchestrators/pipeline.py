@@ -2,13 +2,16 @@
 
 collect -> parallel analysis -> aggregate -> final state.  The state's ``status`` moves
 through ``collecting``, ``analyzing``, ``aggregating`` to ``completed`` with a timestamp per
-stage; it is saved as a blob after every stage that succeeded and once more at the end (the
+stage; it is saved as a blob after every stage that succeeded (while the next stage runs, so a
+checkpoint costs the workflow no time) and once more at the end (the
 seed's "save / update / final state"), so a reader of ``workflow-results`` sees a long run
 progress too; the state's ``checkpoints`` lists each one and where it was saved.  Failures behave as
 in ``parallel``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -54,12 +57,9 @@ def pipeline(context: df.DurableOrchestrationContext):
     run.collected(collected)
 
     if collected.ok:
-        try:  # checkpoint: the workflow state so far, as a blob
-            saved = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
-        except Exception as exc:
-            run.trace("checkpoint not saved: %s", exc)
-            saved = None
-        checkpoint(run, "collect", saved)
+        # checkpoint: the workflow state so far, as a blob, written while the branches run
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        taken = checkpoint(run, "collect")
         run.stage("analysis", *BRANCHES)
         branches = {}
         for agent in BRANCHES:
@@ -68,22 +68,27 @@ def pipeline(context: df.DurableOrchestrationContext):
         while branches:
             finished = yield context.task_any(list(branches))
             run.record_branch(branches.pop(finished), finished.result)
+        try:
+            taken["saved_as"] = yield saving
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
         run.require_any(BRANCHES)
         run.mark("merge", COMPLETED)
 
     if not run.failure:
-        try:  # checkpoint
-            saved = yield context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
-        except Exception as exc:
-            run.trace("checkpoint not saved: %s", exc)
-            saved = None
-        checkpoint(run, "analysis", saved)
+        # checkpoint, written while the aggregator runs
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        taken = checkpoint(run, "analysis")
         run.stage("aggregate", AGGREGATE)
         try:
             result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
                 AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
         except Exception as exc:
             result = exc
+        try:
+            taken["saved_as"] = yield saving
+        except Exception as exc:
+            run.trace("checkpoint not saved: %s", exc)
         run.report = run.record(AGGREGATE, result).output
 
     if run.failure:
@@ -104,8 +109,8 @@ def pipeline(context: df.DurableOrchestrationContext):
     return state
 
 
-def checkpoint(run: WorkflowRun, after: str, saved_as: str | None) -> None:
-    """Note a saved checkpoint in the state (``saved_as`` is ``None`` when it could not be saved)."""
-    run.extra.setdefault("checkpoints", []).append({
-        "after": after, "status": run.status, "at": run.now(), "saved_as": saved_as,
-    })
+def checkpoint(run: WorkflowRun, after: str) -> dict[str, Any]:
+    """Note a checkpoint in the state; its ``saved_as`` stays ``None`` unless its save succeeds."""
+    taken = {"after": after, "status": run.status, "at": run.now(), "saved_as": None}
+    run.extra.setdefault("checkpoints", []).append(taken)
+    return taken

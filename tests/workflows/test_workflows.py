@@ -48,6 +48,13 @@ async def test_pipeline_offline_runs_every_stage_and_saves_its_state(devhost, de
         events = (await response.json())["historyEvents"]
     saves = [e for e in events if e.get("FunctionName") == "save_workflow_result"]
     assert len(saves) == 3  # after collect, after the analysis stage, and the final state
+    assert [(c["after"], c["saved_as"]) for c in state["checkpoints"]] == [
+        ("collect", state["saved_as"]), ("analysis", state["saved_as"])]
+    # a checkpoint is written while the next stage runs: scheduled with it, not before it
+    branches = [e for e in events if e["EventType"] == "SubOrchestrationInstanceCompleted"]
+    aggregate = next(e for e in events if e.get("FunctionName") == "aggregate")
+    assert saves[0]["ScheduledTime"] == min(e["ScheduledTime"] for e in branches)
+    assert saves[1]["ScheduledTime"] == aggregate["ScheduledTime"]
 
 
 async def test_sequential_offline_reports_each_step(devhost, devhost_http):

@@ -5,6 +5,8 @@ own episode scheduled them) and the ones it is running.  Both stay invisible to 
 hosts for ``lock_seconds`` and are renewed before that runs out, so an activity is never
 run twice by live hosts; if the host dies its work items reappear and run again (the only
 work a crash repeats).  A work item is deleted only after its result message was put.
+A work item this host puts for itself is prefetched at once, before its put returns (the
+checkpoint that sent it keeps it durable meanwhile): its receipt follows when the put is done.
 Copies of one work item (a crash-recovery resend) are recognised by message id: this host
 runs one and deletes the others.  Crash recovery may :meth:`~WorkItems.sweep` the whole
 queue into the prefetch buffer, past its size, to learn which work items are still queued.
@@ -19,6 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from azure.storage.queue import QueueMessage
 
@@ -30,16 +33,33 @@ from .hub import Hub
 from .queues import MAX_RECEIVE, Receipt, StorageQueue
 
 log = logging.getLogger("devhost.store.azure")
+
+
+class Completions(Protocol):
+    """Where completions go (:class:`~.delivery.Delivery`)."""
+
+    async def park(
+        self, send: Send, original: Message, update: Callable[[str], Awaitable[Receipt | None]]
+    ) -> bool | None: ...
+
+    async def completion_found(self, content: str, data: dict[str, Any], receipt: Receipt) -> None: ...
 _RECENT = 10_000
 
 
 @dataclass
 class _Held:
     item: ActivityWorkItem
-    receipt: Receipt
+    receipt: Receipt | None  # None while this host's own put is on the way
     deadline: float
     attempts: int
     completing: bool = False
+    put: asyncio.Event | None = None
+
+    async def settled_receipt(self) -> Receipt | None:
+        """The receipt once this host's put is done (``None``: that put failed)."""
+        if self.put is not None:
+            await self.put.wait()
+        return self.receipt
 
 
 class WorkItems:
@@ -47,6 +67,7 @@ class WorkItems:
         self.hub = hub
         self.queue: StorageQueue = hub.work_items
         self.deliver = deliver
+        self.delivery: Completions  # set by the store (delivery needs the work items too)
         self.prefetched: OrderedDict[str, _Held] = OrderedDict()
         self.running: dict[str, _Held] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -73,13 +94,17 @@ class WorkItems:
         if self.room <= 0:
             await self.queue.put(send.body)
             return
-        receipt = await self.queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
-        if self.knows(send.message_id):  # another copy was received meanwhile: keep that one
-            await self.queue.delete(receipt)
-            return
         item = original or envelopes.to_work_item(await envelopes.read_body(send.body, self.hub.payloads), 1)
-        self.prefetched[item.message_id] = _Held(item, receipt, self._deadline(), 1)
+        if self.knows(send.message_id):  # another copy was received meanwhile: keep that one
+            return
+        done = asyncio.Event()
+        held = _Held(item, None, self._deadline(), 1, put=done)
+        self.prefetched[item.message_id] = held
         self.hub.work.set()
+        try:
+            held.receipt = await self.queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        finally:
+            done.set()
 
     async def poll(self, count: int) -> int:
         """Receive up to ``count`` work items into the prefetch buffer; how many came."""
@@ -105,13 +130,16 @@ class WorkItems:
             receipt = Receipt(message.id, message.pop_receipt)
             try:
                 data = await envelopes.read_body(message.content, self.hub.payloads)
+                if envelopes.is_completion(data):
+                    await self.delivery.completion_found(message.content, data, receipt)
+                    continue
                 item = envelopes.to_work_item(data, message.dequeue_count or 1)
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("dropping unreadable work item %s from %s: %s", message.id, self.queue.name, exc)
                 await self.queue.delete(receipt)
                 continue
             held = self.prefetched.get(item.message_id) or self.running.get(item.message_id)
-            if held is not None and held.receipt.queue_id == receipt.queue_id:
+            if held is not None and held.receipt is not None and held.receipt.queue_id == receipt.queue_id:
                 held.receipt, held.deadline = receipt, self._deadline()  # our own copy, received again
             elif held is not None or item.message_id in self._recent:
                 await self.queue.delete(receipt)  # a second copy of a work item this host has
@@ -148,13 +176,31 @@ class WorkItems:
             raise WorkItemLost(f"activity work item {item.message_id} is not locked")
         held.completing = True  # no renewal from here: it would make the receipt below stale
         try:
-            await self.deliver(result)
+            parked = await self._park(held, result)
+            if not parked:
+                await self.deliver(result)
         finally:
             held.completing = False
         del self.running[item.message_id]
         self._remember(item.message_id)
-        if not await self.queue.delete(held.receipt):
+        receipt = await held.settled_receipt()
+        if parked or receipt is None:
+            return  # parked: the episode that consumes the completion deletes the message
+        if not await self.queue.delete(receipt):
             log.info("work item %s was already taken back when its result arrived", item.message_id)
+
+    async def _park(self, held: _Held, result: Message) -> bool:
+        """Rewrite the work item's own message with its completion, for an instance of this host
+        (one round trip instead of a put and two deletes); ``False``: deliver it as usual."""
+        receipt = await held.settled_receipt()
+        if receipt is None:
+            return False
+
+        async def update(body: str) -> Receipt | None:
+            return await self.queue.set_visibility(receipt, self.hub.options.lock_seconds, content=body)
+
+        send = await envelopes.prepare_message(result, self.hub.payloads)
+        return bool(await self.delivery.park(send, result, update))
 
     async def abandon(self, item: ActivityWorkItem) -> None:
         held = self.running.pop(item.message_id, None)
@@ -182,7 +228,8 @@ class WorkItems:
         held, self.prefetched = list(self.prefetched.values()), OrderedDict()
         for h in held:
             try:
-                await self.queue.set_visibility(h.receipt, 0)
+                if h.receipt is not None:
+                    await self.queue.set_visibility(h.receipt, 0)
             except StoreError as exc:
                 log.debug("could not release work item %s: %s", h.item.message_id, exc)
 
@@ -190,6 +237,8 @@ class WorkItems:
         return time.monotonic() + self.hub.options.lock_seconds
 
     async def _renew(self, held: _Held, *, background: bool = False) -> bool:
+        if held.receipt is None:
+            return True  # this host's put is on the way: the lock it asks for is fresh
         kind = "queue.renew" if background else "queue.update"
         receipt = await self.queue.set_visibility(held.receipt, self.hub.options.lock_seconds, kind)
         if receipt is None:

@@ -10,12 +10,18 @@ operations from one sender to one entity (``EntityScheduler/MessageSorter.cs``):
 this host enter the inbox together once all are put (an episode never takes a later one
 without the earlier ones), those for another host are put one after the other.  Messages
 to different instances, and work items, go concurrently.
+
+An activity's completion for an instance of this host is *parked* in its own work-item
+message instead of being put to a control queue (:meth:`Delivery.park`): one update of a
+message the host holds anyway, and that message is what the consuming episode deletes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from ..base import ActivityWorkItem, Message
 from . import envelopes
@@ -23,6 +29,7 @@ from .activities import WorkItems
 from .envelopes import WORK_ITEM, Send
 from .hub import Hub
 from .inbox import Inbox
+from .queues import Receipt
 
 Original = Message | ActivityWorkItem
 
@@ -42,7 +49,12 @@ class Delivery:
         self.owns = owns
         self.consumed = consumed
 
-    async def send(self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None) -> None:
+    async def send(
+        self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False
+    ) -> None:
+        """Put ``sends`` where they belong.  ``early``: the sender keeps them durable until this
+        returns (a checkpoint's outbox, an activity's locked work item), so messages for this
+        host are handed to its episodes at once, while their puts are still on the way."""
         originals = originals or {}
         control: dict[str, list[Send]] = {}
         for send in sends:
@@ -50,13 +62,60 @@ class Delivery:
                 control.setdefault(send.instance_id, []).append(send)
         await asyncio.gather(
             *(self._work_item(s, originals.get(s.message_id)) for s in sends if s.kind == WORK_ITEM),
-            *(self._control(sorted(group, key=lambda s: s.sequence), originals) for group in control.values()),
+            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early) for group in control.values()),
         )
+
+    async def park(
+        self, send: Send, original: Message, update: Callable[[str], Awaitable[Receipt | None]]
+    ) -> bool | None:
+        """Keep an activity's completion in its work-item message (``update`` rewrites that
+        message, still locked, with the completion's body) when the instance is this host's:
+        ``True`` when parked (the work item must stay), ``False`` when it went to the control
+        queue instead (its work item was taken back meanwhile), ``None`` when this is not for
+        here (another host's instance, or a completion already known): send it as usual."""
+        partition, queue = self.hub.control_queue(send.instance_id)
+        if not (self.hub.options.dispatch and self.owns(partition)):
+            return None
+        if self.inbox.has(send.instance_id, send.message_id) or self.consumed(send.instance_id, send.message_id):
+            return None
+        message, sequence = await self._message(send, original)
+        self._hold(partition, [(message, sequence)])  # the episode may run while the update is on the way
+        receipt = await update(send.body)
+        parked = receipt is not None
+        if receipt is not None:
+            receipt = replace(receipt, queue=self.work_items.queue.name)
+        else:
+            receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        await self._copy(message, partition, receipt, sequence)
+        return parked
+
+    async def completion_found(self, content: str, data: dict[str, Any], receipt: Receipt) -> None:
+        """A completion parked in the work-item queue came back (its host gave it up or died):
+        ``content`` is the queue message's text, ``data`` its envelope."""
+        message = envelopes.to_message(data)
+        receipt = replace(receipt, queue=self.work_items.queue.name)
+        partition, queue = self.hub.control_queue(message.instance_id)
+        if self.hub.options.dispatch and self.owns(partition):
+            if self.consumed(message.instance_id, message.message_id):
+                await self.work_items.queue.delete(receipt)
+                return
+            self.inbox.add(message, partition, receipt, envelopes.sequence_of(data))
+            self.hub.work.set()
+            return
+        await queue.put(content)  # its instance's owner receives it from the control queue
+        await self.work_items.queue.delete(receipt)
+
+    async def _copy(self, message: Message, partition: int, receipt: Receipt, sequence: int) -> None:
+        """Add the queue copy of a message held early; delete it if an episode consumed it first."""
+        if self.inbox.has(message.instance_id, message.message_id):
+            self.inbox.add(message, partition, receipt, sequence)
+        elif self.consumed(message.instance_id, message.message_id):
+            await self.hub.holder(partition, receipt.queue).delete(receipt)
 
     async def _work_item(self, send: Send, original: Original | None) -> None:
         await self.work_items.put(send, original if isinstance(original, ActivityWorkItem) else None)
 
-    async def _control(self, sends: list[Send], originals: Mapping[str, Original]) -> None:
+    async def _control(self, sends: list[Send], originals: Mapping[str, Original], early: bool) -> None:
         """Messages to one instance, in send order."""
         partition, queue = self.hub.control_queue(sends[0].instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
@@ -67,13 +126,21 @@ class Delivery:
                                           or self.consumed(s.instance_id, s.message_id))]
         if not fresh:
             return  # already queued, or consumed: sending again is a no-op
+        held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
+        if early:
+            self._hold(partition, held)
         invisible = self.hub.options.lock_seconds
         receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in fresh))
-        held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
         if not self.owns(partition):
             return  # lost the partition meanwhile: its new owner receives them when they show
-        for receipt, (message, sequence) in zip(receipts, held, strict=True):
-            self.inbox.add(message, partition, receipt, sequence)
+        if not early:
+            self._hold(partition, held)
+        await asyncio.gather(*(self._copy(message, partition, receipt, sequence)
+                               for receipt, (message, sequence) in zip(receipts, held, strict=True)))
+
+    def _hold(self, partition: int, held: list[tuple[Message, int]]) -> None:
+        for message, sequence in held:
+            self.inbox.hold(message, partition, sequence)
         self.hub.work.set()
 
     async def _message(self, send: Send, original: Original | None) -> tuple[Message, int]:

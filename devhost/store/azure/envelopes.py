@@ -115,6 +115,12 @@ def to_message(data: dict[str, Any]) -> Message:
     )
 
 
+def is_completion(data: dict[str, Any]) -> bool:
+    """A work-item queue message that holds its activity's completion instead (kept there
+    until an episode consumed it: :meth:`~.activities.WorkItems.complete`)."""
+    return data["TaskMessage"]["Event"].get("EventType") != 4  # not TaskScheduled
+
+
 def to_work_item(data: dict[str, Any], dequeue_count: int) -> ActivityWorkItem:
     task = data["TaskMessage"]
     ids = task["OrchestrationInstance"]

@@ -68,6 +68,10 @@ class Hub:
     wall: Clock = field(default_factory=SystemClock)
     work: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def holder(self, partition: int, receipt_queue: str) -> StorageQueue:
+        """The queue a receipt is for: ``receipt_queue`` when named, else the partition's control queue."""
+        return self.work_items if receipt_queue == self.work_items.name else self.control[partition]
+
     def control_queue(self, instance_id: str) -> tuple[int, StorageQueue]:
         partition = self.names.partition(instance_id)
         return partition, self.control[partition]

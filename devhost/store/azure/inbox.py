@@ -2,7 +2,8 @@
 
 Every message here is invisible in its queue (received, or put invisible by this host) and
 is known by its devhost message id; several queue copies of one id (a message sent twice)
-are one entry, handed out once and deleted together.  Entries stay until an episode
+are one entry, handed out once and deleted together.  An entry may have no copy yet while its
+put is on the way (:meth:`Inbox.hold`; its sender keeps it durable meanwhile).  Entries stay until an episode
 consumes them, so an abandoned work item simply leaves them here for the next one.
 """
 
@@ -46,6 +47,14 @@ class Inbox:
             entry.copies[receipt.queue_id] = receipt
             return False
         entries[message.message_id] = Buffered(message, partition, order, {receipt.queue_id: receipt})
+        return True
+
+    def hold(self, message: Message, partition: int, order: int) -> bool:
+        """Hold a message whose queue copy is still being put (:meth:`add` brings its receipt)."""
+        entries = self._by_instance.setdefault(message.instance_id, {})
+        if message.message_id in entries:
+            return False
+        entries[message.message_id] = Buffered(message, partition, order)
         return True
 
     def ready(self, now: datetime) -> list[str]:

@@ -78,6 +78,15 @@ class Orchestrations:
         state = self.cache.get(instance_id)
         return state is not None and message_id in state.consumed
 
+    def committed(self, instance_id: str) -> OrchestrationInstance | None:
+        """A copy of the instance as of its last checkpoint, if this host holds it (the state is
+        then the committed one: from the sentinel's snapshot when the row is behind)."""
+        state = self.cache.get(instance_id)
+        if (state is None or state.instance is None or state.sentinel is None or state.fresh
+                or not self.holds(state.partition)):
+            return None  # no checkpoint of this execution known here (a start only adopted so far)
+        return replace(state.instance)
+
     # --- lock -----------------------------------------------------------------------------------
     async def lock(self, now: datetime) -> OrchestrationWorkItem | None:
         self.last_now = now
@@ -237,7 +246,7 @@ class Orchestrations:
         for child_id, columns, start in outbox.children:
             if await self._create_child(child_id, columns):
                 sends.append(start)
-        await self.delivery.send(sends, originals)
+        await self.delivery.send(sends, originals, early=True)  # the sentinel's outbox keeps them
 
     async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
         """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
@@ -256,7 +265,8 @@ class Orchestrations:
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
         taken = self.inbox.remove(instance_id, message_ids)
-        await asyncio.gather(*(self.hub.control[b.partition].delete(r) for b in taken for r in b.copies.values()))
+        await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
+                               for b in taken for r in b.copies.values()))
 
     # --- checkpoint marks -------------------------------------------------------------------------
     async def _mark(self, state: InstanceState) -> None:
@@ -336,8 +346,8 @@ class Orchestrations:
         now = self.last_now
         taken = self.inbox.remove_partition(partition)
         due = [b for b in taken if not b.locked and (b.message.visible_at is None or (now and b.visible(now)))]
-        queue = self.hub.control[partition]
-        await asyncio.gather(*(queue.set_visibility(r, 0) for b in due for r in b.copies.values()))
+        await asyncio.gather(*(self.hub.holder(partition, r.queue).set_visibility(r, 0)
+                               for b in due for r in b.copies.values()))
 
     async def forget_instance(self, instance_id: str) -> None:
         """The instance was started again or purged: drop its state and unlocked messages."""

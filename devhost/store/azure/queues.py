@@ -26,10 +26,12 @@ MAX_RECEIVE = 32
 
 @dataclass(frozen=True)
 class Receipt:
-    """Proof of the current lock on one queue message."""
+    """Proof of the current lock on one queue message (``queue``: the queue's name when it is
+    not the one the holder assumes, e.g. a completion kept in the work-item queue)."""
 
     queue_id: str
     pop_receipt: str
+    queue: str = ""
 
 
 class StorageQueue:
@@ -80,20 +82,23 @@ class StorageQueue:
                 raise _store_error(self.name, exc) from exc
         return True
 
-    async def set_visibility(self, receipt: Receipt, seconds: int, kind: str = "queue.update") -> Receipt | None:
-        """Keep the message invisible ``seconds`` more (0: release it now); the new receipt,
-        or ``None`` if the message is gone or the receipt stale."""
+    async def set_visibility(
+        self, receipt: Receipt, seconds: int, kind: str = "queue.update", *, content: str | None = None
+    ) -> Receipt | None:
+        """Keep the message invisible ``seconds`` more (0: release it now), its text replaced by
+        ``content`` if given; the new receipt, or ``None`` if the message is gone or the receipt stale."""
         async with self.limiter:
             try:
                 message = await self.calls.call(
-                    kind, self.client.update_message(receipt.queue_id, receipt.pop_receipt, visibility_timeout=seconds),
+                    kind, self.client.update_message(
+                        receipt.queue_id, receipt.pop_receipt, content=content, visibility_timeout=seconds),
                     allow=(HttpResponseError,),
                 )
             except HttpResponseError as exc:
                 if exc.status_code in (400, 404):
                     return None
                 raise _store_error(self.name, exc) from exc
-        return Receipt(receipt.queue_id, message.pop_receipt)
+        return Receipt(receipt.queue_id, message.pop_receipt, receipt.queue)
 
 
 def _store_error(queue: str, exc: HttpResponseError) -> StoreError:

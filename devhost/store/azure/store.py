@@ -110,6 +110,7 @@ class AzureStore:
         self.orchestrations.delivery = Delivery(
             self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed
         )
+        self.work_items.delivery = self.orchestrations.delivery
         self.pump = Pump(self.hub, self.leases, self.inbox, self.orchestrations, self.work_items)
         self.orchestrations.recovery = Recovery(
             self.hub, self.inbox, self.orchestrations, self.work_items, self.pump.poll_once
@@ -225,6 +226,11 @@ class AzureStore:
         return int(found[0].get("Generation") or 0) + 1
 
     async def get_instance(self, instance_id: str) -> OrchestrationInstance | None:
+        """The instance as of its last checkpoint: from memory when this host runs it (it is
+        the only writer of its partition, and commits before it writes the row), else its row."""
+        held = self.orchestrations.committed(instance_id)
+        if held is not None:
+            return held
         found = await self.hub.instances.get(instance_id)
         if found is None:
             return None
@@ -296,7 +302,8 @@ class AzureStore:
 
     # --- partition ownership ----------------------------------------------------------------------
     async def _deliver_result(self, result: Message) -> None:
-        await self.send_messages([result])
+        sends = await envelopes.prepare_message(result, self.hub.payloads)
+        await self.orchestrations.delivery.send([sends], {result.message_id: result}, early=True)
 
     def _acquired(self, partition: int) -> None:
         self.pump.poke(partition)
