@@ -31,6 +31,9 @@ class AzureStoreOptions:
     poll_min_seconds: float = 0.05
     poll_max_seconds: float = 1.0
     checkpoint_mark_delay: float = 5.0
+    row_interval_seconds: float = 1.0
+    """An instance row whose runtime status did not change is written at most this often while
+    the instance runs (this host answers for it from memory; the checkpoint holds it anyway)."""
     consumed_retention_seconds: int = 900
     prefetch: int = 32
     max_buffered: int = 5000

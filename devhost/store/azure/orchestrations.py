@@ -7,10 +7,11 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
    when the instance was loaded.  This is the commit point; a mismatch means another host
    committed meanwhile and the work item is lost (nothing of it is applied);
 3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
-   the snapshot in the sentinel); the outbox (child instance rows, then their start
-   messages; messages and work items; ids are deterministic, and a receiver drops ids it
-   already holds or consumed); the deletion of the consumed queue messages (recorded in the
-   sentinel, so a copy that comes back is dropped).
+   the snapshot in the sentinel; put off while only progress changes, :mod:`.rows`); the
+   outbox (child instance rows, then their start messages; messages and work items; ids
+   are deterministic, and a receiver drops ids it already holds or consumed); the deletion
+   of the consumed queue messages (recorded in the sentinel, so a copy that comes back is
+   dropped).
 
 A host that dies after 2 leaves a sentinel with ``IsCheckpointComplete = false``: the next
 owner of the partition finds it (scan on acquiring the partition, or when loading the
@@ -39,7 +40,7 @@ from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, Message, OrchestrationInstance, OrchestrationWorkItem
-from . import envelopes
+from . import envelopes, rows
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
 from .delivery import Delivery, Original
@@ -168,13 +169,14 @@ class Orchestrations:
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             await gather_all(  # independent once the checkpoint is durable: one round trip of latency
-                self._write_row(state, prepared.row),
+                self._row(state, prepared.row),
                 self._send(prepared.outbox, prepared.originals),
                 self._delete(instance_id, list(commit.consumed)),
             )
             state.needs_recovery = False
             if prepared.outbox:
-                state.mark_due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+                due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+                state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
             if state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox:
                 self.cache.pop(instance_id, None)  # done: read it again if anything still comes
         except StoreError as exc:
@@ -211,35 +213,13 @@ class Orchestrations:
         await self._delete(instance_id, list(commit.consumed))
 
     # --- follow-up steps --------------------------------------------------------------------------
-    async def _write_row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
-        if state.row_columns == columns:
-            return
-        try:
-            if state.row_etag is not None:
-                etag = await self.hub.instances.replace(state.instance_id, columns, state.row_etag)
-            else:
-                etag = await self.hub.instances.insert(state.instance_id, columns)
-        except RowConflict:
-            etag = await self._row_behind(state.instance_id, columns)
-            if etag is None:
-                log.warning("instance %s was started again or purged meanwhile; its row was left alone",
-                            state.instance_id)
-                self.cache.pop(state.instance_id, None)
-                return
-            state.row_etag = etag
+    async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if not rows.put_off(self.hub, state, columns):
             await self._write_row(state, columns)
-            return
-        state.row_etag, state.row_columns = etag, dict(columns)
-        state.row_checkpoint = int(columns.get("Checkpoint") or 0)
 
-    async def _row_behind(self, instance_id: str, columns: dict) -> str | None:  # type: ignore[type-arg]
-        """The ETag of the stored row if it is an older checkpoint of the same execution (the
-        Pending row a starting client wrote after its start message), else ``None``."""
-        found = await self.hub.instances.get(instance_id)
-        if found is None or found[0].get("ExecutionId") != columns.get("ExecutionId"):
-            return None
-        behind = int(found[0].get("Checkpoint") or 0) < int(columns.get("Checkpoint") or 0)
-        return found[1] if behind else None
+    async def _write_row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if not await rows.write(self.hub, state, columns):
+            self.cache.pop(state.instance_id, None)
 
     async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None:
         sends = list(outbox.sends)
@@ -293,6 +273,9 @@ class Orchestrations:
                 if state.needs_recovery:
                     await self.recovery.finish(state)  # or left to the partition's recovery
                 else:
+                    if state.row_pending is not None:
+                        await self._write_row(state, state.row_pending)
+                        state.row_pending = None
                     await self._mark(state)
                 state.mark_due = None
             except StoreError as exc:

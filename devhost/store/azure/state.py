@@ -44,6 +44,10 @@ class InstanceState:
     """Offloaded payload column -> (text, blob name), reused while the text is unchanged."""
     needs_recovery: bool = False
     mark_due: float | None = None
+    """When (monotonic) housekeeping should finish the last checkpoint: mark it, write a row left pending."""
+    row_pending: dict[str, Any] | None = None
+    """Row columns of a checkpoint whose row write was put off (:meth:`~.orchestrations.Orchestrations.complete`)."""
+    row_written_at: float = float("-inf")
 
     def adopt_start(self, messages: Iterable[Message]) -> bool:
         """Take the instance from an ``ExecutionStarted`` among ``messages`` that is newer than
