@@ -9,7 +9,6 @@ retry is harmless.  :func:`resolve` turns either form back into a bundle (checki
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import re
@@ -19,12 +18,10 @@ from typing import Any
 
 from azure.core.exceptions import (
     HttpResponseError,
-    ResourceExistsError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.storage.blob import ContentSettings
 from pydantic import ValidationError
 
 from .inputs import AgentOptions, DocumentRequest
@@ -32,7 +29,7 @@ from .llm.errors import AgentError, PermanentAgentError, TransientAgentError
 from .logs import AgentLogger
 from .models import Bundle, BundleOptions, BundleRef, Document, count_words
 from .settings import Settings
-from .storage import StorageNotConfigured, shared_blob_service
+from .storage import StorageNotConfigured, shared_blob_service, upload_blob
 
 COLLECT_DATA = "collect_data"
 """The agent that reads blobs (named in its errors)."""
@@ -90,12 +87,7 @@ async def offload(bundle: Bundle, settings: Settings, log: AgentLogger) -> Bundl
     digest = hashlib.sha256(body).hexdigest()
     name = f"{digest}.json"
     try:
-        container = shared_blob_service(settings.storage).get_container_client(settings.bundle_container)
-        with contextlib.suppress(ResourceExistsError):
-            await container.create_container()
-        await container.upload_blob(
-            name, body, overwrite=True, content_settings=ContentSettings(content_type="application/json")
-        )
+        await upload_blob(settings.storage, settings.bundle_container, name, body)
     except Exception as exc:
         raise storage_error(exc, f"storing the bundle {name}") from None
     _memo_put(digest, bundle, len(body))

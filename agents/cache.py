@@ -13,7 +13,6 @@ same key, so the Durable retries of a call that cannot succeed do not reach the 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -23,15 +22,14 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContentSettings
+from azure.core.exceptions import ResourceNotFoundError
 
 from .agent import Agent
 from .llm.errors import PermanentAgentError
 from .llm.redact import redact
 from .llm.structured import schema_json
 from .settings import Settings
-from .storage import shared_blob_service
+from .storage import shared_blob_service, upload_blob
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,6 @@ class ResultCache:
     """Agent results in Blob storage; every failure degrades to a miss, never to an agent failure."""
 
     _degraded_until: dict[tuple[Any, ...], float] = {}
-    _containers: set[tuple[Any, ...]] = set()
     _lock = threading.Lock()
 
     def __init__(self, settings: Settings, logger: logging.Logger | logging.LoggerAdapter = log) -> None:
@@ -87,15 +84,7 @@ class ResultCache:
             return
         body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
-            container = self._container()
-            if self._where not in self._containers:
-                with contextlib.suppress(ResourceExistsError):
-                    await container.create_container()
-                self._containers.add(self._where)
-            await container.upload_blob(
-                _name(agent, key), body, overwrite=True,
-                content_settings=ContentSettings(content_type="application/json"),
-            )
+            await upload_blob(self.settings.storage, self.settings.cache_container, _name(agent, key), body)
         except Exception as exc:
             self._degrade(exc)
 
@@ -114,10 +103,9 @@ class ResultCache:
 
     @classmethod
     def reset(cls) -> None:
-        """Forget degraded state and created containers (tests)."""
+        """Forget degraded state (tests)."""
         with cls._lock:
             cls._degraded_until.clear()
-            cls._containers.clear()
 
 
 def _name(agent: str, key: str) -> str:

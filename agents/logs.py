@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -28,7 +28,7 @@ class AgentLogger(logging.LoggerAdapter):
 
     def __init__(self, logger: logging.Logger, context: CallContext | None = None) -> None:
         self.context = context or CallContext()
-        super().__init__(logger, asdict(self.context))
+        super().__init__(logger, dict(vars(self.context)))  # flat fields: no deep copy needed
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         c = self.context

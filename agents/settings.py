@@ -35,6 +35,7 @@ fails permanently, naming them all, when an agent is called with bad settings.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -144,15 +145,30 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings now (tests change the environment between calls).
+        """The settings the environment holds now (tests change it between calls).
 
         Every bad setting is reported, one line each, in one permanent ``config`` failure.
+        Parsed once per distinct set of values (:func:`read_values`), so every agent call reads
+        the environment but does not parse it again.
         """
         env = os.environ if environ is None else environ
-        settings, found = _read(env)
+        settings, found = read_values(tuple((k, v) for k, v in env.items() if k.startswith(SETTING_PREFIXES)))
         if found:
             raise PermanentAgentError("; ".join(found), kind="config")
+        register_secret(settings.openai_api_key)  # again: the redactor keeps only the latest secrets
+        register_secret(_account_key(settings.storage.connection_string or ""))
         return settings
+
+
+SETTING_PREFIXES = ("BATON_", "AZURE_", "OPENAI_", HOST_STORAGE)
+"""Every variable :func:`_read` looks at starts with one of these."""
+
+
+@functools.lru_cache(maxsize=32)
+def read_values(values: tuple[tuple[str, str], ...]) -> tuple[Settings, tuple[str, ...]]:
+    """The settings and the bad ones, from the relevant variables' ``(name, value)`` pairs."""
+    settings, found = _read(dict(values))
+    return settings, tuple(found)
 
 
 def problems(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -7,14 +7,18 @@ as in Azure: ``BATON_STORAGE__blobServiceUri`` / ``__accountName``, with
 
 :func:`blob_service_client` returns a new async client for ``async with``;
 :func:`shared_blob_service` a long-lived one (quick retries, short timeouts) that the
-result cache and bundle store reuse.
+result cache, the bundle store and the result save reuse; :func:`upload_blob` writes
+through it and creates the container only when the service says it is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
 from .settings import Settings, StorageSettings
@@ -65,6 +69,22 @@ def shared_blob_service(storage: StorageSettings) -> BlobServiceClient:
             read_timeout=30,
         )
     return client
+
+
+async def upload_blob(storage: StorageSettings, container: str, name: str, body: bytes,
+                      content_type: str = "application/json") -> None:
+    """Write ``container/name`` (overwriting) with the shared client: one round trip while the container
+    exists; on ``ContainerNotFound`` the container is created and the upload made again."""
+    client = shared_blob_service(storage).get_container_client(container)
+    settings = ContentSettings(content_type=content_type)
+    try:
+        await client.upload_blob(name, body, overwrite=True, content_settings=settings)
+    except ResourceNotFoundError as exc:
+        if exc.error_code != "ContainerNotFound":
+            raise
+        with contextlib.suppress(ResourceExistsError):
+            await client.create_container()
+        await client.upload_blob(name, body, overwrite=True, content_settings=settings)
 
 
 async def close_shared() -> None:

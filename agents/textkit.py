@@ -4,6 +4,7 @@ keyword categorisation and capitalised-phrase entities.  Deterministic, no depen
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -175,6 +176,7 @@ def sentiment(text: str) -> tuple[str, float]:
 
 
 # --- categorisation -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
 def keywords_for(label: str) -> tuple[str, ...]:
     """Keywords of a taxonomy label: the built-in list it names, plus the label's own words."""
     name = label.strip().lower()
@@ -213,23 +215,33 @@ def categorize(text: str, taxonomy: Sequence[str]) -> tuple[str, float, dict[str
     return label, confidence, evidence[label]
 
 
-def _keyword_hits(keywords: Sequence[str], counts: Counter[str], lowered: str) -> dict[str, int]:
+def _keyword_hits(keywords: tuple[str, ...], counts: Counter[str], lowered: str) -> dict[str, int]:
     """Occurrences per keyword; each word counts for the first keyword that matches it."""
     hits: Counter[str] = Counter()
-    exact = {k for k in keywords if not k.endswith("*") and " " not in k and "-" not in k}
-    prefixes = [k[:-1] for k in keywords if k.endswith("*")]
+    exact, prefixes, phrases = _matchers(keywords)
     for word, n in counts.items():
         if word in exact:
             hits[word] += n
-            continue
-        prefix = next((p for p in prefixes if word.startswith(p)), None)
-        if prefix is not None:
-            hits[prefix] += n
-    for phrase in (k for k in keywords if " " in k or "-" in k):
-        n = len(re.findall(r"\b" + re.escape(phrase) + r"\b", lowered))
+        elif prefixes is not None and (prefix := prefixes.match(word)):
+            hits[prefix.group()] += n
+    for phrase, pattern in phrases:
+        n = len(pattern.findall(lowered))
         if n:
             hits[phrase] += n
     return dict(hits)
+
+
+Matchers = tuple[frozenset[str], re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]]
+
+
+@functools.lru_cache(maxsize=256)
+def _matchers(keywords: tuple[str, ...]) -> Matchers:
+    """Compiled once per keyword list: the exact words, one pattern of the ``prefix*`` keywords (an
+    alternation in keyword order, so a match is the first prefix that fits), the phrase patterns."""
+    exact = frozenset(k for k in keywords if not k.endswith("*") and " " not in k and "-" not in k)
+    prefixes = [re.escape(k[:-1]) for k in keywords if k.endswith("*")]
+    phrases = tuple((k, re.compile(r"\b" + re.escape(k) + r"\b")) for k in keywords if " " in k or "-" in k)
+    return exact, re.compile("|".join(prefixes)) if prefixes else None, phrases
 
 
 # --- entities -----------------------------------------------------------------------------------

@@ -65,9 +65,13 @@ def pipeline(context: df.DurableOrchestrationContext):
         for agent in BRANCHES:
             step, child_id = run.branch(agent, bundle=collected.output)
             branches[context.call_sub_orchestrator(AGENT_STEP, step, child_id)] = agent
+        checkpointing = [saving]  # a task is scheduled when yielded: wait for the checkpoint with the branches
         while branches:
-            finished = yield context.task_any(list(branches))
-            run.record_branch(branches.pop(finished), finished.result)
+            finished = yield context.task_any([*branches, *checkpointing])
+            if finished is saving:
+                checkpointing.clear()
+            else:
+                run.record_branch(branches.pop(finished), finished.result)
         try:
             taken["saved_as"] = yield saving
         except Exception as exc:
@@ -80,9 +84,11 @@ def pipeline(context: df.DurableOrchestrationContext):
         saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
         taken = checkpoint(run, "analysis")
         run.stage("aggregate", AGGREGATE)
+        aggregating = context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
+            AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
+        yield context.task_any([aggregating, saving])  # schedules both (one episode); each is read below
         try:
-            result = yield context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
-                AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
+            result = yield aggregating
         except Exception as exc:
             result = exc
         try:

@@ -3,23 +3,22 @@
 Writes a workflow's state as a JSON blob, ``workflow-results/<workflow>/<instance>.json``
 (container from ``BATON_RESULTS_CONTAINER``, account from ``BATON_STORAGE`` else
 ``AzureWebJobsStorage``), so results outlive history purges.  Writing the
-same state twice overwrites one blob: idempotent under at-least-once delivery.
+same state twice overwrites one blob: idempotent under at-least-once delivery.  The write
+goes through the process's long-lived Blob client, one round trip (the container is
+created only when the service reports it missing).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 from typing import Any
 
 import azure.durable_functions as df
-from azure.core.exceptions import ResourceExistsError
-from azure.storage.blob import ContentSettings
 
 from agents.settings import StorageSettings
-from agents.storage import blob_service_client
+from agents.storage import upload_blob
 
 bp = df.Blueprint()
 log = logging.getLogger("baton.workflows")
@@ -41,11 +40,5 @@ async def save_workflow_result(record: dict[str, Any]) -> str | None:
     container = results_container()
     name = f"{record['workflow']}/{record['instance_id']}.json"
     body = json.dumps(record["state"], ensure_ascii=False, indent=2).encode("utf-8")
-    async with blob_service_client(storage) as service:
-        client = service.get_container_client(container)
-        with contextlib.suppress(ResourceExistsError):
-            await client.create_container()
-        await client.upload_blob(
-            name, body, overwrite=True, content_settings=ContentSettings(content_type="application/json")
-        )
+    await upload_blob(storage, container, name, body)
     return f"{container}/{name}"

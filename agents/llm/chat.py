@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from ..models import Usage
 from .classify import classify
@@ -29,6 +30,10 @@ sleep = asyncio.sleep
 """How the 429 handling waits (a seam: tests record the delay instead of waiting)."""
 
 _HARD_DEADLINE_MARGIN = 1.0
+CHAT_COMPLETIONS = "/chat/completions"
+"""Posted with the client's ``post``, as the SDK's ``create`` does (same URL, headers, retries, Azure
+deployment path, typed reply), with a body that is plain JSON already: ``create`` would first walk
+it against the SDK's request types, about a third of the SDK's CPU per call."""
 _POOL_SIZE = 8
 
 
@@ -68,15 +73,15 @@ class ChatBackend:
         response_format: dict[str, Any] | None, agent: str, logger: logging.LoggerAdapter | logging.Logger = log,
     ) -> ChatReply:
         """Send one chat completion; returns the reply or raises an agent error."""
-        request: dict[str, Any] = {
-            "model": self.model, "messages": messages, "temperature": temperature,
-            self.token_param: max_tokens, "timeout": self.timeout,
+        body: dict[str, Any] = {
+            "model": self.model, "messages": messages, "temperature": temperature, self.token_param: max_tokens,
         }
         if response_format is not None:
-            request["response_format"] = response_format
+            body["response_format"] = response_format
         try:
             async with asyncio.timeout(self.timeout + _HARD_DEADLINE_MARGIN):
-                response = await self.client.chat.completions.create(**request)
+                response = await self.client.post(
+                    CHAT_COMPLETIONS, cast_to=ChatCompletion, body=body, options={"timeout": self.timeout})
         except Exception as exc:
             error = classify(exc, agent, endpoint_host(self.client))
             if error is None:
