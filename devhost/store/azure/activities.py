@@ -228,8 +228,9 @@ class WorkItems:
         held, self.prefetched = list(self.prefetched.values()), OrderedDict()
         for h in held:
             try:
-                if h.receipt is not None:
-                    await self.queue.set_visibility(h.receipt, 0)
+                receipt = await h.settled_receipt()  # this host's own put may still be on the way
+                if receipt is not None:
+                    await self.queue.set_visibility(receipt, 0)
             except StoreError as exc:
                 log.debug("could not release work item %s: %s", h.item.message_id, exc)
 
