@@ -22,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from azure.storage.blob.aio import BlobServiceClient
+
+from devhost import azurite
+from devhost.store.azure.hub import AzureStoreOptions
+from devhost.store.azure.store import AzureStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
@@ -81,6 +86,8 @@ class AppHost:
                     process.kill()
                     await process.wait()
             log_file.close()
+            if store == "azurite":
+                await forget(hub, env)
 
     async def start_workflow(self, workflow: str, body: dict[str, Any]) -> str:
         """``POST /api/workflows/{workflow}``; the instance id."""
@@ -129,3 +136,15 @@ async def _banner(process: asyncio.subprocess.Process) -> None:
 async def _drain(stream: asyncio.StreamReader, sink: Any) -> None:
     while line := await stream.readline():
         sink.write(line)
+
+
+async def forget(hub: str, env: dict[str, str]) -> None:
+    """Delete what a benchmark run left in Azurite (its task hub, the app's containers of the
+    run): Azurite keeps its whole database in memory and writes all of it to disk every few
+    seconds, so leftovers of earlier runs make its requests stall for whole seconds."""
+    connection = azurite.expand_connection_string(env.get("AzureWebJobsStorage") or "UseDevelopmentStorage=true")
+    await AzureStore.from_setting(hub, connection, options=AzureStoreOptions(dispatch=False)).destroy()
+    async with BlobServiceClient.from_connection_string(connection) as service:
+        for name in {v for k, v in env.items() if k.endswith("_CONTAINER")}:
+            with contextlib.suppress(Exception):
+                await service.delete_container(name)

@@ -58,6 +58,7 @@ async def measure(host: AppHost, server_calls: list[tuple[float, float, str]], w
                 events.append((_ts(event["ScheduledTime"]), f"{who}: scheduled {name}"))
             if event.get("Timestamp"):
                 events.append((_ts(event["Timestamp"]), f"{who}: {event['EventType']} {name}".rstrip()))
+    events += [(start, f"model: {agent} request") for start, _, agent in server_calls]
     return Run(posted, seen, list(server_calls), sorted(events))
 
 

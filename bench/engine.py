@@ -54,6 +54,8 @@ async def run_devhost(store: str, chain_steps: int, fan_count: int, rounds: int)
                     out[f"{name}_replays"].append(stats.replays - replays_before)
                     reads = polls if hasattr(host.store, "calls") else 0  # only Azure Storage counts requests
                     out[f"{name}_round_trips"].append(_round_trips(host.store) - trips_before - reads)
+    if hasattr(host.store, "destroy"):
+        await host.store.destroy()  # Azurite slows down with every hub left in it
     return out
 
 
