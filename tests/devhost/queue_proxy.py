@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
-_HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+from tests.fakes.storage_relay import relay, serve
+
 WAIT = 30.0
 
 
@@ -40,19 +40,9 @@ class QueueProxy:
     @contextlib.asynccontextmanager
     async def start(cls, upstream: str) -> AsyncIterator[QueueProxy]:
         proxy = cls(upstream)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", lambda r: proxy._forward(r))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        proxy.port = runner.addresses[0][1]
-        proxy._session = aiohttp.ClientSession(auto_decompress=False)
-        try:
+        async with serve(proxy._forward) as port, aiohttp.ClientSession(auto_decompress=False) as session:
+            proxy.port, proxy._session = port, session
             yield proxy
-        finally:
-            await proxy._session.close()
-            await runner.cleanup()
 
     def hold(self, marker: str, *, release_after: int) -> None:
         self.held, self.release_after, self.puts_answered = marker, release_after, 0
@@ -78,16 +68,7 @@ class QueueProxy:
                 await asyncio.wait_for(
                     self._answered.wait_for(lambda: self.puts_answered >= self.release_after), WAIT
                 )
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        url = URL(self.upstream + request.raw_path, encoded=True)
-        async with self._session.request(  # no Content-Type of aiohttp's own: it is signed
-            request.method, url, headers=headers, data=body or None, skip_auto_headers=("Content-Type",)
-        ) as upstream:
-            payload = await upstream.read()
-            response = web.Response(
-                status=upstream.status, body=payload,
-                headers={k: v for k, v in upstream.headers.items() if k.lower() not in _HOP},
-            )
+        response = await relay(self._session, self.upstream, request, body)
         if put:
             async with self._answered:
                 self.puts_answered += not held

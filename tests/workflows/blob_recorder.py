@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
-_HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+from tests.fakes.storage_relay import relay, serve
 
 
 @dataclass(frozen=True)
@@ -49,19 +48,9 @@ class BlobRecorder:
     @contextlib.asynccontextmanager
     async def start(cls, azurite: str) -> AsyncIterator[BlobRecorder]:
         recorder = cls(azurite)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", recorder._forward)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        recorder.port = runner.addresses[0][1]
-        recorder._session = aiohttp.ClientSession(auto_decompress=False)
-        try:
+        async with serve(recorder._forward) as port, aiohttp.ClientSession(auto_decompress=False) as session:
+            recorder.port, recorder._session = port, session
             yield recorder
-        finally:
-            await recorder._session.close()
-            await runner.cleanup()
 
     @property
     def connection_string(self) -> str:
@@ -71,16 +60,7 @@ class BlobRecorder:
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
         body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        url = URL(self.upstream + request.raw_path, encoded=True)
-        async with self._session.request(  # no Content-Type of aiohttp's own: it is signed
-            request.method, url, headers=headers, data=body or None, skip_auto_headers=("Content-Type",)
-        ) as upstream:
-            payload = await upstream.read()
-            response = web.Response(
-                status=upstream.status, body=payload,
-                headers={k: v for k, v in upstream.headers.items() if k.lower() not in _HOP},
-            )
+        response = await relay(self._session, self.upstream, request, body)
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        self.requests.append(Forwarded(request.method, request.path_qs, upstream.status, peer[1] if peer else 0))
+        self.requests.append(Forwarded(request.method, request.path_qs, response.status, peer[1] if peer else 0))
         return response
