@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -76,6 +77,7 @@ async def serve(args: argparse.Namespace) -> None:
         dashboard=args.dashboard, auth=args.auth,
     ) as host:
         print(host.describe(), flush=True)
+        _settle_memory()
         endpoint = discovery.write(Path(args.app_dir).resolve(), host.url, hub=host.hub_name, store=args.store)
         try:
             print(f"devhost is listening on {host.url} (Ctrl+C to stop); URL saved in {endpoint}", flush=True)
@@ -84,6 +86,14 @@ async def serve(args: argparse.Namespace) -> None:
             print("devhost: shutting down", flush=True)
         finally:
             discovery.remove(endpoint)
+
+
+def _settle_memory() -> None:
+    """Collect once, then exempt everything loaded so far (the app, the SDKs) from garbage
+    collection: a full collection then walks only what the running host allocates, instead of
+    pausing every function for 30-60 ms to walk ~150,000 objects that live as long as the process."""
+    gc.collect()
+    gc.freeze()
 
 
 class _Stopper:
