@@ -89,10 +89,16 @@ class Deferred:
         if not kept:
             return Carried()
         skip = set(consumed)
-        open_ = [k for k in kept.values() if k.send.message_id not in skip]
-        by_blob = [k for k in open_ if k.blob is not None and k.is_work_item]
-        return Carried(tuple(k.send for k in open_ if k not in by_blob),
-                       tuple(dict.fromkeys(k.blob for k in by_blob if k.blob is not None)))
+        sends: list[Send] = []
+        blobs: dict[str, None] = {}
+        for kept_send in kept.values():
+            if kept_send.send.message_id in skip:
+                continue
+            if kept_send.blob is not None and kept_send.is_work_item:
+                blobs[kept_send.blob] = None
+            else:
+                sends.append(kept_send.send)
+        return Carried(tuple(sends), tuple(blobs))
 
     def moved(self, sender: str, blob: str | None) -> None:
         """The sender's new checkpoint carried its inline sends into ``blob`` (if it has one)."""
