@@ -377,10 +377,11 @@ class Orchestrations:
         state = InstanceState(instance_id, partition, None, row_etag=row_etag)
         if row is not None:
             state.row_columns, state.row_checkpoint = dict(row), int(row.get("Checkpoint") or 0)
+            state.row_written_at = time.monotonic()
         self.cache[instance_id] = state
         self._evict()
 
-    def row_written(self, instance: OrchestrationInstance, row_etag: str) -> None:
+    def row_written(self, instance: OrchestrationInstance, row_etag: str, columns: dict) -> None:  # type: ignore[type-arg]
         """A starting client wrote the Pending row of a seeded instance: keep it and its ETag."""
         state = self.cache.get(instance.instance_id)
         if (state is None or instance.instance_id in self.locks or state.row_etag is not None
@@ -389,7 +390,8 @@ class Orchestrations:
         if state.instance is None:
             state.instance = replace(instance)
         if state.instance.execution_id == instance.execution_id:
-            state.row_etag, state.row_checkpoint = row_etag, 0
+            state.row_etag, state.row_checkpoint, state.row_written_at = row_etag, 0, time.monotonic()
+            state.row_columns = dict(columns)
 
     def _evict(self) -> None:
         """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""
