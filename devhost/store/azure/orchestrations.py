@@ -251,6 +251,7 @@ class Orchestrations:
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
         self.deferred.settle(message_ids)  # kept ones: consumed by a durable checkpoint
+        self.delivery.durable(message_ids)
         taken = self.inbox.remove(instance_id, message_ids)
         await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
                                for b in taken for r in b.copies.values()))
