@@ -221,6 +221,7 @@ class WorkItems:
             return False  # this host's put failed: deliver it as usual
         send = await envelopes.prepare_message(result, self.hub.payloads)
         if receipt is None:  # kept, never put: nothing to park in
+            self.deferred.completing(held.item.message_id, result.message_id)
             return await self.delivery.hand_over(send, result)
 
         async def update(body: str) -> Receipt | None:
