@@ -34,6 +34,8 @@ class AzureStoreOptions:
     row_interval_seconds: float = 1.0
     """An instance row whose runtime status did not change is written at most this often while
     the instance runs (this host answers for it from memory; the checkpoint holds it anyway)."""
+    row_writes_per_round: int = 20
+    """Rows put off that one housekeeping round (about a second) writes at most, longest waiting first."""
     consumed_retention_seconds: int = 900
     prefetch: int = 32
     keep_local: bool = True

@@ -277,12 +277,23 @@ class Orchestrations:
             due = time.monotonic() + self.hub.options.checkpoint_mark_delay
             state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
 
-    async def housekeeping(self) -> None:
-        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode)."""
+    async def housekeeping(self, row_budget: int | None = None) -> None:
+        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode),
+        write rows put off: at most ``row_budget`` of them, those waiting longest first (the rest
+        wait for the next round: under load, list queries lag rather than the work)."""
         now = time.monotonic()
-        for instance_id, state in list(self.cache.items()):
-            if state.mark_due is None or state.mark_due > now or instance_id in self.locks:
+        due = [s for s in self.cache.values()
+               if s.mark_due is not None and s.mark_due <= now and s.instance_id not in self.locks]
+        due.sort(key=lambda s: s.row_written_at)
+        for state in due:
+            instance_id = state.instance_id
+            if instance_id in self.locks or self.cache.get(instance_id) is not state:
                 continue
+            if state.row_pending is not None and row_budget is not None:
+                if row_budget <= 0:
+                    state.mark_due = now + 0.5
+                    continue
+                row_budget -= 1
             token = self._lock(instance_id)
             try:
                 if state.needs_recovery:
