@@ -25,10 +25,12 @@ message the host holds anyway, and that message is what the consuming episode de
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ...errors import StoreError
 from ..base import ActivityWorkItem, Message
 from . import envelopes
 from .activities import WorkItems
@@ -38,6 +40,7 @@ from .hub import Hub
 from .inbox import Inbox
 from .queues import Receipt
 
+log = logging.getLogger("devhost.store.azure")
 Original = Message | ActivityWorkItem
 Keep = tuple[str, str | None]
 """``(sender, outbox blob)``: the checkpoint of ``sender`` (its outbox in that blob, if any) keeps
@@ -118,6 +121,16 @@ class Delivery:
             receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
         await self._copy(message, partition, receipt, sequence)
         return parked
+
+    async def flush_partition(self, partition: int | None) -> None:
+        """Put the kept messages to ``partition`` (every partition: ``None``) after all: it is
+        handed back or lost, or the host shuts down."""
+        names = self.hub.names
+        try:
+            await self.flush(self.deferred.matching(lambda k: not k.is_work_item and (
+                partition is None or names.partition(k.send.instance_id) == partition)))
+        except StoreError as exc:  # their senders' checkpoints stay open: recovery sends them
+            log.warning("could not put the messages kept for partition %s: %s", partition, exc)
 
     async def hand_over(self, send: Send, original: Message) -> bool:
         """Hold a completion (of a work item that has no queue message) for an instance of this

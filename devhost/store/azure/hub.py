@@ -42,7 +42,7 @@ class AzureStoreOptions:
     """Messages and work items a checkpoint sends to this host itself are handed over and never
     put while the host lives (the checkpoint keeps them durable, :mod:`.deferred`)."""
     keep_work_items: int = 1000
-    handover_seconds: float = 1.0
+    handover_seconds: float = 0.25
     """How long the completion of a kept work item waits in memory for the checkpoint that
     consumes it before it is put (its activity counts as done once either happened)."""
     """At most this many work items held (prefetched or kept) for keeping another one."""

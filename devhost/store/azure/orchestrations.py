@@ -35,13 +35,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from azure.storage.queue import QueueMessage
-
 from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
-from ..base import EpisodeCommit, Message, OrchestrationInstance, OrchestrationWorkItem
-from . import envelopes, rows
+from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
+from . import rows
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
 from .deferred import Deferred
@@ -50,7 +48,6 @@ from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
 from .instances import RowConflict
-from .queues import Receipt
 from .state import InstanceState, load
 
 if TYPE_CHECKING:
@@ -311,29 +308,6 @@ class Orchestrations:
                 self._unlock(instance_id, token)
 
     # --- arrivals and partitions --------------------------------------------------------------------
-    async def arrive(self, partition: int, messages: list[QueueMessage]) -> None:
-        """Messages the poller received from a control queue this host owns."""
-        queue = self.hub.control[partition]
-        arrived: list[tuple[int, Message, Receipt]] = []
-        for received in messages:
-            receipt = Receipt(received.id, received.pop_receipt)
-            try:
-                data = await envelopes.read_body(received.content, self.hub.payloads)
-                message = envelopes.to_message(data)
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("dropping unreadable message %s from %s: %s", received.id, queue.name, exc)
-                await queue.delete(receipt)
-                continue
-            if self.consumed(message.instance_id, message.message_id):
-                await queue.delete(receipt)  # redelivered after its episode committed
-            else:
-                arrived.append((envelopes.sequence_of(data), message, receipt))
-        if self.holds(partition):  # the whole batch at once: no episode sees a part of it
-            for sequence, message, receipt in arrived:
-                self.inbox.add(message, partition, receipt, sequence)
-        if messages:
-            self.hub.work.set()
-
     def forget_partition(self, partition: int) -> None:
         """Drop what this host held for a partition it no longer owns (no storage calls)."""
         self.inbox.remove_partition(partition)
@@ -348,7 +322,7 @@ class Orchestrations:
         locked come back when their lock runs out)."""
         while wait and any(self.hub.names.partition(i) == partition for i in self.locks):
             await self.hub.wall.sleep(0.05)
-        await self.flush_partition(partition)
+        await self.delivery.flush_partition(partition)
         for state in [s for s in self.cache.values() if s.partition == partition]:
             if state.mark_due is not None and state.instance_id not in self.locks:
                 state.mark_due = 0.0
@@ -358,19 +332,6 @@ class Orchestrations:
         due = [b for b in taken if not b.locked and (b.message.visible_at is None or (now and b.visible(now)))]
         await asyncio.gather(*(self.hub.holder(partition, r.queue).set_visibility(r, 0)
                                for b in due for r in b.copies.values()))
-
-    async def flush_partition(self, partition: int | None) -> None:
-        """Put the kept messages to ``partition`` (every partition: ``None``) after all: it is
-        handed back or lost, or the host shuts down."""
-        names = self.hub.names
-        try:
-            await self.delivery.flush(self.deferred.matching(lambda k: not k.is_work_item and (
-                partition is None or names.partition(k.send.instance_id) == partition)))
-        except StoreError as exc:  # their senders' checkpoints stay open: recovery sends them
-            log.warning("could not put the messages kept for partition %s: %s", partition, exc)
-
-    async def flush_kept(self) -> None:
-        await self.flush_partition(None)
 
     async def forget_instance(self, instance_id: str) -> None:
         """The instance was started again or purged: drop its state and unlocked messages."""

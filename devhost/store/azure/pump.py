@@ -16,13 +16,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from azure.storage.queue import QueueMessage
+
 from ...aio import wait_event
+from ..base import Message
+from . import envelopes
 from .activities import WorkItems
 from .hub import Hub
 from .inbox import Inbox
 from .leases import PartitionLeases
 from .orchestrations import Orchestrations
-from .queues import MAX_RECEIVE
+from .queues import MAX_RECEIVE, Receipt
 
 log = logging.getLogger("devhost.store.azure")
 
@@ -64,8 +68,32 @@ class Pump:
         time per queue, so a batch that returns short means every visible message is in."""
         async with self._receiving[partition]:
             received = await self.hub.control[partition].receive(MAX_RECEIVE, self.hub.options.lock_seconds)
-            await self.orchestrations.arrive(partition, received)
+            await self._arrive(partition, received)
         return len(received)
+
+    async def _arrive(self, partition: int, messages: list[QueueMessage]) -> None:
+        """Hand received control messages to the inbox (those already consumed are deleted)."""
+        queue = self.hub.control[partition]
+        orchestrations = self.orchestrations
+        arrived: list[tuple[int, Message, Receipt]] = []
+        for received in messages:
+            receipt = Receipt(received.id, received.pop_receipt)
+            try:
+                data = await envelopes.read_body(received.content, self.hub.payloads)
+                message = envelopes.to_message(data)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("dropping unreadable message %s from %s: %s", received.id, queue.name, exc)
+                await queue.delete(receipt)
+                continue
+            if orchestrations.consumed(message.instance_id, message.message_id):
+                await queue.delete(receipt)  # redelivered after its episode committed
+            else:
+                arrived.append((envelopes.sequence_of(data), message, receipt))
+        if orchestrations.holds(partition):  # the whole batch at once: no episode sees a part of it
+            for sequence, message, receipt in arrived:
+                self.inbox.add(message, partition, receipt, sequence)
+        if messages:
+            self.hub.work.set()
 
     # --- loops --------------------------------------------------------------------------------
     def _spawn(self, name: str, step: Callable[[], Awaitable[None]], interval: Callable[[], float]) -> None:

@@ -159,7 +159,7 @@ class AzureStore:
         """Stop background work, hand back partitions and prefetched work items, disconnect."""
         await self.pump.stop()
         if self._opened and self.options.dispatch:
-            for step in (self.orchestrations.flush_kept, self.work_items.release, self.leases.release_all):
+            for step in (self._flush_kept, self.work_items.release, self.leases.release_all):
                 try:
                     await step()
                 except StoreError as exc:
@@ -184,6 +184,9 @@ class AzureStore:
         async with BlobServiceClient(self._blobs.url, credential=self._blobs.credential) as blobs:
             with contextlib.suppress(Exception):
                 await blobs.delete_container(self.names.large_messages_container)
+
+    async def _flush_kept(self) -> None:
+        await self.orchestrations.delivery.flush_partition(None)
 
     async def _disconnect(self) -> None:
         for task in list(self._background):
@@ -325,7 +328,7 @@ class AzureStore:
 
     def _lost(self, partition: int) -> None:
         self.orchestrations.forget_partition(partition)
-        task = asyncio.ensure_future(self.orchestrations.flush_partition(partition))  # for the new owner
+        task = asyncio.ensure_future(self.orchestrations.delivery.flush_partition(partition))  # for the new owner
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
