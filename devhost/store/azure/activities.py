@@ -7,6 +7,8 @@ run twice by live hosts; if the host dies its work items reappear and run again 
 work a crash repeats).  A work item is deleted only after its result message was put.
 A work item this host puts for itself is prefetched at once, before its put returns (the
 checkpoint that sent it keeps it durable meanwhile): its receipt follows when the put is done.
+A work item *kept* (:mod:`.deferred`) is never put: it has no receipt, and it is settled once
+its completion was put (or it is put after all when the host shuts down before running it).
 Copies of one work item (a crash-recovery resend) are recognised by message id: this host
 runs one and deletes the others.  Crash recovery may :meth:`~WorkItems.sweep` the whole
 queue into the prefetch buffer, past its size, to learn which work items are still queued.
@@ -28,6 +30,7 @@ from azure.storage.queue import QueueMessage
 from ...errors import StoreError, WorkItemLost
 from ..base import ActivityWorkItem, Message
 from . import envelopes
+from .deferred import Deferred
 from .envelopes import Send
 from .hub import Hub
 from .queues import MAX_RECEIVE, Receipt, StorageQueue
@@ -54,6 +57,8 @@ class _Held:
     attempts: int
     completing: bool = False
     put: asyncio.Event | None = None
+    kept: Send | None = None
+    """The send of a kept work item (never put)."""
 
     async def settled_receipt(self) -> Receipt | None:
         """The receipt once this host's put is done (``None``: that put failed)."""
@@ -63,10 +68,11 @@ class _Held:
 
 
 class WorkItems:
-    def __init__(self, hub: Hub, deliver: Callable[[Message], Awaitable[None]]) -> None:
+    def __init__(self, hub: Hub, deliver: Callable[[Message], Awaitable[None]], deferred: Deferred) -> None:
         self.hub = hub
         self.queue: StorageQueue = hub.work_items
         self.deliver = deliver
+        self.deferred = deferred
         self.delivery: Completions  # set by the store (delivery needs the work items too)
         self.prefetched: OrderedDict[str, _Held] = OrderedDict()
         self.running: dict[str, _Held] = {}
@@ -105,6 +111,18 @@ class WorkItems:
             held.receipt = await self.queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
         finally:
             done.set()
+
+    async def keep(self, send: Send, original: ActivityWorkItem | None) -> bool:
+        """Hold a work item this host's checkpoint sends, without putting it, while fewer than
+        ``keep_work_items`` are held; ``False``: put it as usual."""
+        if self.knows(send.message_id) or len(self.prefetched) >= self.hub.options.keep_work_items:
+            return False
+        item = original or envelopes.to_work_item(await envelopes.read_body(send.body, self.hub.payloads), 1)
+        if self.knows(send.message_id):
+            return False
+        self.prefetched[item.message_id] = _Held(item, None, self._deadline(), 1, kept=send)
+        self.hub.work.set()
+        return True  # nothing awaits from here: the caller records the keep before the item can run
 
     async def poll(self, count: int) -> int:
         """Receive up to ``count`` work items into the prefetch buffer; how many came."""
@@ -183,6 +201,8 @@ class WorkItems:
             held.completing = False
         del self.running[item.message_id]
         self._remember(item.message_id)
+        if held.kept is not None:
+            self.deferred.settle([item.message_id])  # its completion is durable now
         receipt = await held.settled_receipt()
         if parked or receipt is None:
             return  # parked: the episode that consumes the completion deletes the message
@@ -228,6 +248,10 @@ class WorkItems:
         held, self.prefetched = list(self.prefetched.values()), OrderedDict()
         for h in held:
             try:
+                if h.kept is not None:  # never put: put it now, for whoever runs it
+                    await self.queue.put(h.kept.body)
+                    self.deferred.settle([h.item.message_id])
+                    continue
                 receipt = await h.settled_receipt()  # this host's own put may still be on the way
                 if receipt is not None:
                     await self.queue.set_visibility(receipt, 0)

@@ -11,7 +11,8 @@ commit point.  Besides DurableTask's columns (``ExecutionId``, ``IsCheckpointCom
 * ``Instance_*``: the instance row the checkpoint produced, written again if the crash came
   before the row was.
 * ``Outbox`` (or ``OutboxBlobName``): the messages and work items the checkpoint sends and the
-  child instance rows it creates.  ``IsCheckpointComplete`` turns true once they were sent.
+  child instance rows it creates, and ``CarriedOutboxBlobs`` earlier outbox blobs with sends
+  still open (:mod:`.deferred`).  ``IsCheckpointComplete`` turns true once all were sent.
 * ``ConsumedMessages``: digests of the message ids consumed by recent checkpoints, so a
   message redelivered after a crash (consumed, but not yet deleted) is recognised and dropped.
 """
@@ -91,6 +92,12 @@ class Outbox:
     def __bool__(self) -> bool:
         return bool(self.sends or self.children)
 
+    def __add__(self, other: Outbox) -> Outbox:
+        """Both outboxes, each send and child once."""
+        sends = {s.message_id: s for s in (*self.sends, *other.sends)}
+        children = {c[0]: c for c in (*self.children, *other.children)}
+        return Outbox(tuple(sends.values()), tuple(children.values()))
+
     def encode(self) -> str:
         children = [[iid, _jsonable(cols), start.to_json()] for iid, cols, start in self.children]
         return json.dumps({"sends": [s.to_json() for s in self.sends], "children": children}, separators=(",", ":"))
@@ -121,6 +128,7 @@ class Sentinel:
     consumed: ConsumedRecord = field(default_factory=ConsumedRecord)
     outbox_text: str | None = None
     outbox_blob: str | None = None
+    carried_blobs: tuple[str, ...] = ()
     snapshot: dict[str, Any] | None = None
 
     @classmethod
@@ -137,6 +145,7 @@ class Sentinel:
             consumed=ConsumedRecord.decode(entity.get("ConsumedMessages")),
             outbox_text=entity.get("Outbox") or None,
             outbox_blob=entity.get("OutboxBlobName") or None,
+            carried_blobs=tuple(json.loads(entity.get("CarriedOutboxBlobs") or "[]")),
             snapshot=snapshot,
         )
 
@@ -158,6 +167,8 @@ class Sentinel:
             columns["Outbox"] = self.outbox_text
         if self.outbox_blob:
             columns["OutboxBlobName"] = self.outbox_blob
+        if self.carried_blobs:
+            columns["CarriedOutboxBlobs"] = json.dumps(list(self.carried_blobs))
         if self.snapshot:
             columns.update(prefixed(self.snapshot, SNAPSHOT_PREFIX))
         return columns

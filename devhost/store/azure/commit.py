@@ -17,6 +17,7 @@ from typing import Any
 from ..base import ActivityWorkItem, EpisodeCommit, HistoryEvent, Message, OrchestrationInstance
 from . import codec, envelopes, names
 from .checkpoint import Outbox, Sentinel
+from .deferred import Carried
 from .envelopes import Send
 from .hub import Hub
 from .payloads import TABLE_PROPERTY_LIMIT
@@ -35,9 +36,14 @@ class Prepared:
     originals: dict[str, Message | ActivityWorkItem] = field(default_factory=dict)
 
 
-async def prepare(hub: Hub, state: InstanceState, commit: EpisodeCommit, when: datetime) -> Prepared:
+async def prepare(
+    hub: Hub, state: InstanceState, commit: EpisodeCommit, when: datetime, carried: Carried | None = None
+) -> Prepared:
+    """``carried``: sends of earlier checkpoints still open (:mod:`.deferred`); the sentinel names
+    them too, but they are not sent again."""
     instance = commit.instance
     assert instance is not None
+    carried = carried or Carried()
     restart = commit.new_execution or state.fresh
     base = 0 if restart else len(state.history)
     history = [*([] if restart else state.history), *commit.history]
@@ -56,13 +62,15 @@ async def prepare(hub: Hub, state: InstanceState, commit: EpisodeCommit, when: d
         checkpoint=checkpoint,
         generation=instance.generation,
         history_length=len(history),
-        complete=not outbox,
+        complete=not (outbox or carried),
         consumed=state.consumed.add(list(commit.consumed), int(when.timestamp()),
                                     hub.options.consumed_retention_seconds),
+        carried_blobs=carried.blobs,
         snapshot=row,
     )
-    if outbox:
-        text = outbox.encode()
+    named = outbox + Outbox(carried.sends)
+    if named:
+        text = named.encode()
         if len(text) * 2 > TABLE_PROPERTY_LIMIT:
             blob = names.outbox_blob_name(instance.instance_id, checkpoint)
             sentinel.outbox_blob = await hub.payloads.upload(blob, text)

@@ -11,6 +11,9 @@ this host enter the inbox together once all are put (an episode never takes a la
 without the earlier ones), those for another host are put one after the other.  Messages
 to different instances, and work items, go concurrently.
 
+What a checkpoint sends to this host itself may be *kept* instead (:mod:`.deferred`): handed
+over and never put, unless :meth:`Delivery.flush` puts it after all.
+
 An activity's completion for an instance of this host is *parked* in its own work-item
 message instead of being put to a control queue (:meth:`Delivery.park`): one update of a
 message the host holds anyway, and that message is what the consuming episode deletes.
@@ -26,12 +29,16 @@ from typing import Any
 from ..base import ActivityWorkItem, Message
 from . import envelopes
 from .activities import WorkItems
+from .deferred import Deferred, Kept
 from .envelopes import WORK_ITEM, Send
 from .hub import Hub
 from .inbox import Inbox
 from .queues import Receipt
 
 Original = Message | ActivityWorkItem
+Keep = tuple[str, str | None]
+"""``(sender, outbox blob)``: the checkpoint of ``sender`` (its outbox in that blob, if any) keeps
+what this host can take itself; it need not be put (:mod:`.deferred`)."""
 
 
 class Delivery:
@@ -42,28 +49,47 @@ class Delivery:
         work_items: WorkItems,
         owns: Callable[[int], bool],
         consumed: Callable[[str, str], bool],
+        deferred: Deferred,
     ) -> None:
         self.hub = hub
         self.inbox = inbox
         self.work_items = work_items
         self.owns = owns
         self.consumed = consumed
+        self.deferred = deferred
 
     async def send(
-        self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False
+        self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False,
+        keep: Keep | None = None,
     ) -> None:
         """Put ``sends`` where they belong.  ``early``: the sender keeps them durable until this
         returns (a checkpoint's outbox, an activity's locked work item), so messages for this
-        host are handed to its episodes at once, while their puts are still on the way."""
+        host are handed to its episodes at once, while their puts are still on the way.
+        ``keep``: what this host takes itself is not put at all (implies ``early``)."""
         originals = originals or {}
+        if not (self.hub.options.keep_local and self.hub.options.dispatch):
+            keep = None
         control: dict[str, list[Send]] = {}
         for send in sends:
             if send.kind != WORK_ITEM:
                 control.setdefault(send.instance_id, []).append(send)
         await asyncio.gather(
-            *(self._work_item(s, originals.get(s.message_id)) for s in sends if s.kind == WORK_ITEM),
-            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early) for group in control.values()),
+            *(self._work_item(s, originals.get(s.message_id), keep) for s in sends if s.kind == WORK_ITEM),
+            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early or keep is not None, keep)
+              for group in control.values()),
         )
+
+    async def flush(self, kept: Sequence[Kept]) -> None:
+        """Put kept sends after all, visible: whoever owns the receiver then receives them (the
+        receiver's partition was handed back or lost, or this host is shutting down)."""
+        async def put(send: Send) -> None:
+            if send.kind == WORK_ITEM:
+                await self.work_items.queue.put(send.body)
+            else:
+                await self.hub.control_queue(send.instance_id)[1].put(send.body)
+            self.deferred.settle([send.message_id])
+
+        await asyncio.gather(*(put(k.send) for k in kept))
 
     async def park(
         self, send: Send, original: Message, update: Callable[[str], Awaitable[Receipt | None]]
@@ -112,10 +138,16 @@ class Delivery:
         elif self.consumed(message.instance_id, message.message_id):
             await self.hub.holder(partition, receipt.queue).delete(receipt)
 
-    async def _work_item(self, send: Send, original: Original | None) -> None:
-        await self.work_items.put(send, original if isinstance(original, ActivityWorkItem) else None)
+    async def _work_item(self, send: Send, original: Original | None, keep: Keep | None) -> None:
+        item = original if isinstance(original, ActivityWorkItem) else None
+        if keep is not None and await self.work_items.keep(send, item):
+            self.deferred.keep(keep[0], send, keep[1])
+            return
+        await self.work_items.put(send, item)
 
-    async def _control(self, sends: list[Send], originals: Mapping[str, Original], early: bool) -> None:
+    async def _control(
+        self, sends: list[Send], originals: Mapping[str, Original], early: bool, keep: Keep | None = None
+    ) -> None:
         """Messages to one instance, in send order."""
         partition, queue = self.hub.control_queue(sends[0].instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
@@ -129,6 +161,14 @@ class Delivery:
         held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
         if early:
             self._hold(partition, held)
+        if keep is not None:  # held, never put: the sender's checkpoint keeps them (timers are put)
+            for send, (message, _) in zip(fresh, held, strict=True):
+                if message.visible_at is None:
+                    self.deferred.keep(keep[0], send, keep[1])
+            pairs = [(s, h) for s, h in zip(fresh, held, strict=True) if h[0].visible_at is not None]
+            if not pairs:
+                return
+            fresh, held = [s for s, _ in pairs], [h for _, h in pairs]
         invisible = self.hub.options.lock_seconds
         receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in fresh))
         if not self.owns(partition):

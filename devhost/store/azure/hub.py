@@ -36,6 +36,11 @@ class AzureStoreOptions:
     the instance runs (this host answers for it from memory; the checkpoint holds it anyway)."""
     consumed_retention_seconds: int = 900
     prefetch: int = 32
+    keep_local: bool = True
+    """Messages and work items a checkpoint sends to this host itself are handed over and never
+    put while the host lives (the checkpoint keeps them durable, :mod:`.deferred`)."""
+    keep_work_items: int = 1000
+    """At most this many work items held (prefetched or kept) for keeping another one."""
     max_buffered: int = 5000
     max_cached_instances: int = 1000
     dispatch: bool = True

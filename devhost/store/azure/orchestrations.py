@@ -9,7 +9,8 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
 3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
    the snapshot in the sentinel; put off while only progress changes, :mod:`.rows`); the
    outbox (child instance rows, then their start messages; messages and work items; ids
-   are deterministic, and a receiver drops ids it already holds or consumed); the deletion
+   are deterministic, and a receiver drops ids it already holds or consumed; what this
+   host takes itself is kept, not put: :mod:`.deferred`); the deletion
    of the consumed queue messages (recorded in the sentinel, so a copy that comes back is
    dropped).
 
@@ -43,7 +44,8 @@ from ..base import EpisodeCommit, Message, OrchestrationInstance, OrchestrationW
 from . import envelopes, rows
 from .checkpoint import Outbox
 from .commit import Prepared, prepare, prepare_outbox
-from .delivery import Delivery, Original
+from .deferred import Deferred
+from .delivery import Delivery, Keep, Original
 from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
@@ -64,6 +66,7 @@ class Orchestrations:
         self.inbox = inbox
         self.owns = owns
         self.holds = holds
+        self.deferred = Deferred(self._settled)
         self.cache: dict[str, InstanceState] = {}
         self.locks: dict[str, str] = {}
         self.delivery: Delivery  # set by the store (it needs the work items too)
@@ -164,20 +167,23 @@ class Orchestrations:
             state = self.cache.get(instance_id)
             if state is None:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
-            prepared = await prepare(self.hub, state, commit, self.hub.wall.now())
+            carried = self.deferred.carried(instance_id, commit.consumed)
+            prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
             await self._checkpoint(state, prepared)
+            self.deferred.moved(instance_id, prepared.sentinel.outbox_blob)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             await gather_all(  # independent once the checkpoint is durable: one round trip of latency
                 self._row(state, prepared.row),
-                self._send(prepared.outbox, prepared.originals),
+                self._send(prepared.outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob)),
                 self._delete(instance_id, list(commit.consumed)),
             )
             state.needs_recovery = False
-            if prepared.outbox:
+            if prepared.outbox or carried:
                 due = time.monotonic() + self.hub.options.checkpoint_mark_delay
                 state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
-            if state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox:
+            if (state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox
+                    and not self.deferred.open(instance_id)):
                 self.cache.pop(instance_id, None)  # done: read it again if anything still comes
         except StoreError as exc:
             if not isinstance(exc, WorkItemLost) and instance_id in self.cache:
@@ -221,12 +227,12 @@ class Orchestrations:
         if not await rows.write(self.hub, state, columns):
             self.cache.pop(state.instance_id, None)
 
-    async def _send(self, outbox: Outbox, originals: dict[str, Original]) -> None:
+    async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None) -> None:
         sends = list(outbox.sends)
         for child_id, columns, start in outbox.children:
             if await self._create_child(child_id, columns):
                 sends.append(start)
-        await self.delivery.send(sends, originals, early=True)  # the sentinel's outbox keeps them
+        await self.delivery.send(sends, originals, early=True, keep=keep)  # the sentinel's outbox keeps them
 
     async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
         """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
@@ -244,6 +250,7 @@ class Orchestrations:
             self._recent[(instance_id, message_id)] = None
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
+        self.deferred.settle(message_ids)  # kept ones: consumed by a durable checkpoint
         taken = self.inbox.remove(instance_id, message_ids)
         await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
                                for b in taken for r in b.copies.values()))
@@ -251,16 +258,23 @@ class Orchestrations:
     # --- checkpoint marks -------------------------------------------------------------------------
     async def _mark(self, state: InstanceState) -> None:
         sentinel = state.sentinel
-        if sentinel is None or sentinel.etag is None or sentinel.complete:
-            return
+        if sentinel is None or sentinel.etag is None or sentinel.complete or self.deferred.open(state.instance_id):
+            return  # kept sends still open: marked once they are settled (:meth:`_settled`)
         columns = {"IsCheckpointComplete": True, "CheckpointCompletedTimestamp": self.hub.wall.now(),
-                   "Outbox": "", "OutboxBlobName": ""}
+                   "Outbox": "", "OutboxBlobName": "", "CarriedOutboxBlobs": ""}
         try:
             sentinel.etag = await self.hub.history.mark_complete(state.instance_id, sentinel.etag, columns)
         except CheckpointConflict:
             self.cache.pop(state.instance_id, None)
             return
-        sentinel.complete, sentinel.outbox_text, sentinel.outbox_blob = True, None, None
+        sentinel.complete, sentinel.outbox_text, sentinel.outbox_blob, sentinel.carried_blobs = True, None, None, ()
+
+    def _settled(self, sender: str) -> None:
+        """Every kept send of ``sender`` is settled: its checkpoint can be marked complete."""
+        state = self.cache.get(sender)
+        if state is not None and state.sentinel is not None and not state.sentinel.complete:
+            due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+            state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
 
     async def housekeeping(self) -> None:
         """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode)."""
@@ -322,6 +336,7 @@ class Orchestrations:
         locked come back when their lock runs out)."""
         while wait and any(self.hub.names.partition(i) == partition for i in self.locks):
             await self.hub.wall.sleep(0.05)
+        await self.flush_partition(partition)
         for state in [s for s in self.cache.values() if s.partition == partition]:
             if state.mark_due is not None and state.instance_id not in self.locks:
                 state.mark_due = 0.0
@@ -331,6 +346,19 @@ class Orchestrations:
         due = [b for b in taken if not b.locked and (b.message.visible_at is None or (now and b.visible(now)))]
         await asyncio.gather(*(self.hub.holder(partition, r.queue).set_visibility(r, 0)
                                for b in due for r in b.copies.values()))
+
+    async def flush_partition(self, partition: int | None) -> None:
+        """Put the kept messages to ``partition`` (every partition: ``None``) after all: it is
+        handed back or lost, or the host shuts down."""
+        names = self.hub.names
+        try:
+            await self.delivery.flush(self.deferred.matching(lambda k: not k.is_work_item and (
+                partition is None or names.partition(k.send.instance_id) == partition)))
+        except StoreError as exc:  # their senders' checkpoints stay open: recovery sends them
+            log.warning("could not put the messages kept for partition %s: %s", partition, exc)
+
+    async def flush_kept(self) -> None:
+        await self.flush_partition(None)
 
     async def forget_instance(self, instance_id: str) -> None:
         """The instance was started again or purged: drop its state and unlocked messages."""
@@ -369,7 +397,8 @@ class Orchestrations:
         for instance_id, state in list(self.cache.items()):
             if excess <= 0:
                 break
-            if instance_id not in self.locks and state.mark_due is None and not state.needs_recovery:
+            if (instance_id not in self.locks and state.mark_due is None and not state.needs_recovery
+                    and not self.deferred.open(instance_id)):
                 del self.cache[instance_id]
                 excess -= 1
 

@@ -116,11 +116,13 @@ class Recovery:
             return False
         row_behind = state.row_etag is None or state.row_checkpoint < sentinel.checkpoint
         outbox = Outbox()
-        if not sentinel.complete:
-            text = sentinel.outbox_text
+        if not sentinel.complete:  # its outbox, and what it carries of earlier ones (.deferred)
+            own = sentinel.outbox_text
             if sentinel.outbox_blob:
-                text = await self.hub.payloads.download(sentinel.outbox_blob)
-            outbox = Outbox.decode(text)
+                own = await self.hub.payloads.download(sentinel.outbox_blob)
+            outbox = Outbox.decode(own)
+            for text in await asyncio.gather(*(self.hub.payloads.download(b) for b in sentinel.carried_blobs)):
+                outbox += Outbox(tuple(s for s in Outbox.decode(text).sends if s.kind == WORK_ITEM))
         orchestrations = self.orchestrations
         if row_behind and sentinel.snapshot and state.instance is not None:
             await orchestrations._write_row(state, dict(sentinel.snapshot))  # at once: it sends nothing

@@ -117,9 +117,10 @@ class AzureStore:
             LeaseListener(acquired=self._acquired, lost=self._lost, releasing=self._releasing),
         )
         self.orchestrations = Orchestrations(self.hub, self.inbox, self.leases.owns, self.leases.holds)
-        self.work_items = WorkItems(self.hub, self._deliver_result)
+        deferred = self.orchestrations.deferred
+        self.work_items = WorkItems(self.hub, self._deliver_result, deferred)
         self.orchestrations.delivery = Delivery(
-            self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed
+            self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed, deferred
         )
         self.work_items.delivery = self.orchestrations.delivery
         self.pump = Pump(self.hub, self.leases, self.inbox, self.orchestrations, self.work_items)
@@ -158,7 +159,7 @@ class AzureStore:
         """Stop background work, hand back partitions and prefetched work items, disconnect."""
         await self.pump.stop()
         if self._opened and self.options.dispatch:
-            for step in (self.work_items.release, self.leases.release_all):
+            for step in (self.orchestrations.flush_kept, self.work_items.release, self.leases.release_all):
                 try:
                     await step()
                 except StoreError as exc:
@@ -324,6 +325,9 @@ class AzureStore:
 
     def _lost(self, partition: int) -> None:
         self.orchestrations.forget_partition(partition)
+        task = asyncio.ensure_future(self.orchestrations.flush_partition(partition))  # for the new owner
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _releasing(self, partition: int, wait: bool) -> None:
         await self.orchestrations.drain_partition(partition, wait=wait)
