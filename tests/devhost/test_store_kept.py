@@ -8,11 +8,13 @@ Crashes are ``halt()`` (nothing given back) and a successor opened on the same h
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
 
 from devhost.store.azure.checkpoint import Outbox
+from devhost.store.base import RuntimeStatus
 from tests.devhost.store_kit import (
     WAIT,
     episode,
@@ -134,3 +136,19 @@ async def test_a_host_shutting_down_puts_what_it_kept(durable):
     while (activity := await lock_activity(successor, wait=2 * QUICK["lock_seconds"] + 2)) is not None:
         ran.append(activity.task_id)
     assert sorted(ran) == [1, 2, 3]
+
+
+async def test_a_checkpoint_consuming_the_last_completion_is_complete_at_once(durable):
+    """The checkpoint that consumes a handed-over completion settles its work item itself: no
+    later mark (one more request) is needed for an instance that ends there."""
+    host = await durable.open(**QUICK, checkpoint_mark_delay=60)
+    item = await started(host, "ending")
+    await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("ending", 1)]))
+    assert not (await sentinel_of(host, "ending")).complete
+    activity = await lock_activity(host)
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    item = await lock(host, wait=WAIT)
+    assert ids(item) == [result_of(activity).message_id]
+    await host.complete_orchestration_work_item(item, episode(item, RuntimeStatus.COMPLETED, output='"done"'))
+    await completing
+    assert (await sentinel_of(host, "ending")).complete

@@ -7,8 +7,9 @@ run twice by live hosts; if the host dies its work items reappear and run again 
 work a crash repeats).  A work item is deleted only after its result message was put.
 A work item this host puts for itself is prefetched at once, before its put returns (the
 checkpoint that sent it keeps it durable meanwhile): its receipt follows when the put is done.
-A work item *kept* (:mod:`.deferred`) is never put: it has no receipt, and it is settled once
-its completion was put (or it is put after all when the host shuts down before running it).
+A work item *kept* (:mod:`.deferred`) is never put: it has no receipt, its completion is
+handed over (:meth:`~.delivery.Delivery.hand_over`), and it is settled once that completion
+is durable (or it is put after all when the host shuts down before running it).
 Copies of one work item (a crash-recovery resend) are recognised by message id: this host
 runs one and deletes the others.  Crash recovery may :meth:`~WorkItems.sweep` the whole
 queue into the prefetch buffer, past its size, to learn which work items are still queued.
@@ -45,7 +46,10 @@ class Completions(Protocol):
         self, send: Send, original: Message, update: Callable[[str], Awaitable[Receipt | None]]
     ) -> bool | None: ...
 
+    async def hand_over(self, send: Send, original: Message) -> bool: ...
+
     async def completion_found(self, content: str, data: dict[str, Any], receipt: Receipt) -> None: ...
+
 _RECENT = 10_000
 
 
@@ -213,13 +217,16 @@ class WorkItems:
         """Rewrite the work item's own message with its completion, for an instance of this host
         (one round trip instead of a put and two deletes); ``False``: deliver it as usual."""
         receipt = await held.settled_receipt()
-        if receipt is None:
-            return False
+        if receipt is None and held.kept is None:
+            return False  # this host's put failed: deliver it as usual
+        send = await envelopes.prepare_message(result, self.hub.payloads)
+        if receipt is None:  # kept, never put: nothing to park in
+            self.deferred.completing(held.item.message_id, result.message_id)
+            return await self.delivery.hand_over(send, result)
 
         async def update(body: str) -> Receipt | None:
             return await self.queue.set_visibility(receipt, self.hub.options.lock_seconds, content=body)
 
-        send = await envelopes.prepare_message(result, self.hub.payloads)
         return bool(await self.delivery.park(send, result, update))
 
     async def abandon(self, item: ActivityWorkItem) -> None:

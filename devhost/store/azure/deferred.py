@@ -36,6 +36,8 @@ class Kept:
     send: Send
     blob: str | None
     """The outbox blob that holds the send (``None``: it is inline in the sender's outbox)."""
+    completion: str | None = None
+    """A work item's completion message, once handed over: consuming it settles the work item."""
 
     @property
     def is_work_item(self) -> bool:
@@ -73,6 +75,12 @@ class Deferred:
     def get(self, message_id: str) -> Kept | None:
         return self._kept.get(message_id)
 
+    def completing(self, message_id: str, completion_id: str) -> None:
+        """The kept work item ``message_id`` completed with the message ``completion_id``."""
+        kept = self._kept.get(message_id)
+        if kept is not None:
+            kept.completion = completion_id
+
     def open(self, sender: str) -> bool:
         """``sender`` has sends not settled yet."""
         return sender in self._by_sender
@@ -92,8 +100,8 @@ class Deferred:
         sends: list[Send] = []
         blobs: dict[str, None] = {}
         for kept_send in kept.values():
-            if kept_send.send.message_id in skip:
-                continue
+            if kept_send.send.message_id in skip or kept_send.completion in skip:
+                continue  # settled by the checkpoint that carries the rest
             if kept_send.blob is not None and kept_send.is_work_item:
                 blobs[kept_send.blob] = None
             else:

@@ -14,7 +14,10 @@ to different instances, and work items, go concurrently.
 What a checkpoint sends to this host itself may be *kept* instead (:mod:`.deferred`): handed
 over and never put, unless :meth:`Delivery.flush` puts it after all.
 
-An activity's completion for an instance of this host is *parked* in its own work-item
+The completion of a kept work item, for an instance of this host, is *handed over*
+(:meth:`Delivery.hand_over`): held in memory until the checkpoint that consumes it is
+durable, and put only if that takes longer than ``handover_seconds``.  Another completion
+for an instance of this host is *parked* in its own work-item
 message instead of being put to a control queue (:meth:`Delivery.park`): one update of a
 message the host holds anyway, and that message is what the consuming episode deletes.
 """
@@ -57,6 +60,7 @@ class Delivery:
         self.owns = owns
         self.consumed = consumed
         self.deferred = deferred
+        self._handovers: dict[str, asyncio.Future[None]] = {}
 
     async def send(
         self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False,
@@ -114,6 +118,38 @@ class Delivery:
             receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
         await self._copy(message, partition, receipt, sequence)
         return parked
+
+    async def hand_over(self, send: Send, original: Message) -> bool:
+        """Hold a completion (of a work item that has no queue message) for an instance of this
+        host, and return once it is durable: consumed by a checkpoint of the instance, or put
+        after ``handover_seconds``.  ``False``: not for here (send it as usual)."""
+        partition, queue = self.hub.control_queue(send.instance_id)
+        if not (self.hub.options.dispatch and self.owns(partition)):
+            return False
+        if self.inbox.has(send.instance_id, send.message_id) or self.consumed(send.instance_id, send.message_id):
+            return False
+        message, sequence = await self._message(send, original)
+        waiter = self._handovers[send.message_id] = asyncio.get_running_loop().create_future()
+        self._hold(partition, [(message, sequence)])
+        try:
+            await asyncio.wait_for(waiter, self.hub.options.handover_seconds)
+            return True
+        except TimeoutError:
+            pass
+        finally:
+            self._handovers.pop(send.message_id, None)
+        if self.consumed(send.instance_id, send.message_id):
+            return True
+        receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
+        await self._copy(message, partition, receipt, sequence)
+        return True
+
+    def durable(self, message_ids: Sequence[str]) -> None:
+        """A checkpoint that consumed ``message_ids`` is durable: handed-over completions are done."""
+        for message_id in message_ids:
+            waiter = self._handovers.get(message_id)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def completion_found(self, content: str, data: dict[str, Any], receipt: Receipt) -> None:
         """A completion parked in the work-item queue came back (its host gave it up or died):

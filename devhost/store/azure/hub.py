@@ -34,12 +34,17 @@ class AzureStoreOptions:
     row_interval_seconds: float = 1.0
     """An instance row whose runtime status did not change is written at most this often while
     the instance runs (this host answers for it from memory; the checkpoint holds it anyway)."""
+    row_writes_per_round: int = 20
+    """Rows put off that one housekeeping round (about a second) writes at most, longest waiting first."""
     consumed_retention_seconds: int = 900
     prefetch: int = 32
     keep_local: bool = True
     """Messages and work items a checkpoint sends to this host itself are handed over and never
     put while the host lives (the checkpoint keeps them durable, :mod:`.deferred`)."""
     keep_work_items: int = 1000
+    handover_seconds: float = 1.0
+    """How long the completion of a kept work item waits in memory for the checkpoint that
+    consumes it before it is put (its activity counts as done once either happened)."""
     """At most this many work items held (prefetched or kept) for keeping another one."""
     max_buffered: int = 5000
     max_cached_instances: int = 1000

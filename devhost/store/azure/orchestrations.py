@@ -251,6 +251,7 @@ class Orchestrations:
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
         self.deferred.settle(message_ids)  # kept ones: consumed by a durable checkpoint
+        self.delivery.durable(message_ids)
         taken = self.inbox.remove(instance_id, message_ids)
         await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
                                for b in taken for r in b.copies.values()))
@@ -276,12 +277,23 @@ class Orchestrations:
             due = time.monotonic() + self.hub.options.checkpoint_mark_delay
             state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
 
-    async def housekeeping(self) -> None:
-        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode)."""
+    async def housekeeping(self, row_budget: int | None = None) -> None:
+        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode),
+        write rows put off: at most ``row_budget`` of them, those waiting longest first (the rest
+        wait for the next round: under load, list queries lag rather than the work)."""
         now = time.monotonic()
-        for instance_id, state in list(self.cache.items()):
-            if state.mark_due is None or state.mark_due > now or instance_id in self.locks:
+        due = [s for s in self.cache.values()
+               if s.mark_due is not None and s.mark_due <= now and s.instance_id not in self.locks]
+        due.sort(key=lambda s: s.row_written_at)
+        for state in due:
+            instance_id = state.instance_id
+            if instance_id in self.locks or self.cache.get(instance_id) is not state:
                 continue
+            if state.row_pending is not None and row_budget is not None:
+                if row_budget <= 0:
+                    state.mark_due = now + 0.5
+                    continue
+                row_budget -= 1
             token = self._lock(instance_id)
             try:
                 if state.needs_recovery:
@@ -377,10 +389,11 @@ class Orchestrations:
         state = InstanceState(instance_id, partition, None, row_etag=row_etag)
         if row is not None:
             state.row_columns, state.row_checkpoint = dict(row), int(row.get("Checkpoint") or 0)
+            state.row_written_at = time.monotonic()
         self.cache[instance_id] = state
         self._evict()
 
-    def row_written(self, instance: OrchestrationInstance, row_etag: str) -> None:
+    def row_written(self, instance: OrchestrationInstance, row_etag: str, columns: dict) -> None:  # type: ignore[type-arg]
         """A starting client wrote the Pending row of a seeded instance: keep it and its ETag."""
         state = self.cache.get(instance.instance_id)
         if (state is None or instance.instance_id in self.locks or state.row_etag is not None
@@ -389,7 +402,8 @@ class Orchestrations:
         if state.instance is None:
             state.instance = replace(instance)
         if state.instance.execution_id == instance.execution_id:
-            state.row_etag, state.row_checkpoint = row_etag, 0
+            state.row_etag, state.row_checkpoint, state.row_written_at = row_etag, 0, time.monotonic()
+            state.row_columns = dict(columns)
 
     def _evict(self) -> None:
         """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""

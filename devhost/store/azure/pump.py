@@ -80,7 +80,7 @@ class Pump:
         self.tasks.append(asyncio.ensure_future(loop()))
 
     async def _housekeeping(self) -> None:
-        await self.orchestrations.housekeeping()
+        await self.orchestrations.housekeeping(self.hub.options.row_writes_per_round)
         await self.work_items.renew_due()
 
     async def _poll_control(self, partition: int) -> None:

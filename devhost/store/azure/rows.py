@@ -2,9 +2,11 @@
 
 The row follows the checkpoint, whose sentinel holds a snapshot of it, so a row write that
 never happened is redone from there.  While an instance runs and only its progress changes
-(custom status, last-updated time), its row is written at most every
-``row_interval_seconds``: the host that runs it answers for it from memory, and
-housekeeping writes what was put off (:attr:`~.state.InstanceState.row_pending`).
+(custom status, last-updated time, Pending to Running), its row is written at most every
+``row_interval_seconds`` (and at most ``row_writes_per_round`` rows a second): the host that
+runs it answers for it from memory, and housekeeping writes what was put off
+(:attr:`~.state.InstanceState.row_pending`).  So a sub-orchestration that ends within that
+time has its row written twice: Pending by its parent, then its end.
 """
 
 from __future__ import annotations
@@ -13,24 +15,31 @@ import logging
 import time
 from typing import Any
 
+from ..base import RuntimeStatus
 from .hub import Hub
 from .instances import RowConflict
 from .state import InstanceState
 
 log = logging.getLogger("devhost.store.azure")
+_PENDING, _RUNNING = RuntimeStatus.PENDING.value, RuntimeStatus.RUNNING.value
 
 
 def put_off(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:
     """Keep ``columns`` as the pending row instead of writing them now, if only progress
-    changed since the row was last written, less than ``row_interval_seconds`` ago."""
+    changed: housekeeping writes it once ``row_interval_seconds`` passed since the last write
+    (within its budget of writes per round)."""
     stored = state.row_columns
-    due = state.row_written_at + hub.options.row_interval_seconds
-    if stored is None or stored.get("RuntimeStatus") != columns.get("RuntimeStatus") or time.monotonic() >= due:
+    if stored is None or not _progress(stored.get("RuntimeStatus"), columns.get("RuntimeStatus")):
         state.row_pending = None
         return False
     state.row_pending = columns
+    due = max(time.monotonic(), state.row_written_at + hub.options.row_interval_seconds)
     state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
     return True
+
+
+def _progress(before: str | None, after: str | None) -> bool:
+    return before == after or (before, after) == (_PENDING, _RUNNING)
 
 
 async def write(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:

@@ -74,7 +74,8 @@ class InstanceState:
             )
             self.history = []
             self.fresh = self.sentinel is not None
-            self.row_columns = None
+            if (self.row_columns or {}).get("ExecutionId") != self.instance.execution_id:
+                self.row_columns = None  # a row of another execution (one seeded with its own stays)
             return True
         return False
 

@@ -216,7 +216,7 @@ class AzureStore:
             try:
                 if found is None:
                     etag = await instances.insert(instance_id, columns)
-                    self.orchestrations.row_written(row, etag)
+                    self.orchestrations.row_written(row, etag, columns)
                 else:
                     await instances.replace(instance_id, columns, found[1])
                 return
