@@ -91,7 +91,7 @@ class Orchestrations:
     # --- lock -----------------------------------------------------------------------------------
     async def lock(self, now: datetime) -> OrchestrationWorkItem | None:
         self.last_now = now
-        for instance_id in self.inbox.ready(now):
+        for instance_id in self.inbox.iter_ready(now):
             if (instance_id in self.locks or not self.owns(self.hub.names.partition(instance_id))
                     or self.recovery.waiting(instance_id)):
                 continue
