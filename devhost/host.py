@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import azurite
+from . import azurite, worker
 from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
 from .dashboard.state import DASHBOARD, DASHBOARD_PATH
@@ -126,6 +127,7 @@ class DevHost:
         task: asyncio.Task[None] | None = None
         the_store: TaskHubStore | None = None
         triggers: TriggerRuntime | None = None
+        switch_interval = worker.quicken_switching()
         try:
             triggers = TriggerRuntime(registry, settings.hub_name, the_clock)
             emulators = _ensure_emulators(
@@ -166,6 +168,7 @@ class DevHost:
             for emulator in emulators:
                 emulator.stop()
             environment.restore()
+            sys.setswitchinterval(switch_interval)
 
     async def wait_for_instance(
         self, instance_id: str, timeout: float = 30.0, *, until: frozenset[RuntimeStatus] | None = None

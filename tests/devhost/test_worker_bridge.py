@@ -5,6 +5,7 @@ loop exactly as with ``run_coroutine_threadsafe`` + ``wrap_future`` (no I/O).
 """
 
 import asyncio
+import sys
 import threading
 
 import pytest
@@ -60,3 +61,20 @@ async def test_a_function_cancelled_on_the_worker_loop_cancels_the_caller():
 
     with pytest.raises(asyncio.CancelledError):
         await worker.call(cancels_itself)
+
+
+async def test_a_host_quickens_thread_switching_while_it_runs_and_restores_it(monkeypatch):
+    """The worker's threads share the interpreter lock with the host's loop (the real host is
+    another process): a host lowers the switch interval, and ``0`` leaves Python's."""
+    from pathlib import Path
+
+    from devhost.host import DevHost
+
+    app = Path(__file__).parent / "apps" / "patterns"
+    before = sys.getswitchinterval()
+    async with DevHost.start(app):
+        assert sys.getswitchinterval() == pytest.approx(worker.SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before
+    monkeypatch.setenv("DEVHOST_SWITCH_INTERVAL", "0")
+    async with DevHost.start(app):
+        assert sys.getswitchinterval() == before
