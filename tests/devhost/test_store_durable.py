@@ -205,3 +205,32 @@ async def test_an_instance_started_and_run_by_its_owner_is_never_read_back(durab
     store = await durable.open()
     await started(store, "fresh")
     assert store.calls.by_kind["table.query"] == 0  # its history (it has none) was not read
+
+
+async def test_a_first_checkpoint_waits_for_its_clients_row_insert_rather_than_race_it(durable):
+    """The start message goes out before the client inserts the Pending row, so the owner's
+    first checkpoint can come first: in one host it waits for that insert (one insert, no
+    conflict, no read) and then replaces the row."""
+    store = await durable.open()
+    instances = store.hub.instances
+    release, real_insert = asyncio.Event(), instances.insert
+
+    async def slow_insert(instance_id: str, columns: dict[str, Any]) -> str:
+        await release.wait()
+        return await real_insert(instance_id, columns)
+
+    instances.insert = slow_insert
+    row = instance("raced", input='"in"')
+    creating = asyncio.create_task(store.create_instance(row, start_of(row)))
+    item = await lock(store, wait=WAIT)
+    kinds = dict(store.calls.by_kind)
+    committing = asyncio.create_task(
+        store.complete_orchestration_work_item(item, episode(item, RuntimeStatus.COMPLETED, output='"ok"')))
+    await asyncio.wait([committing], timeout=0.3)
+    assert not committing.done()  # its row waits for the client's insert
+    release.set()
+    await asyncio.gather(creating, committing)
+    spent = {k: v - kinds.get(k, 0) for k, v in store.calls.by_kind.items() if v > kinds.get(k, 0)}
+    assert spent.get("table.insert") == 1 and "table.get" not in spent and spent.get("table.replace") == 1
+    stored = await (await durable.open(dispatch=False)).get_instance("raced")
+    assert (stored.runtime_status, stored.output) == (RuntimeStatus.COMPLETED, '"ok"')

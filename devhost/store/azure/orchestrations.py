@@ -217,6 +217,9 @@ class Orchestrations:
 
     # --- follow-up steps --------------------------------------------------------------------------
     async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if state.row_inserting is not None:
+            await asyncio.shield(state.row_inserting)  # a client's insert of the Pending row
+            state.row_inserting = None
         if not rows.put_off(self.hub, state, columns):
             await self._write_row(state, columns)
 
@@ -225,10 +228,9 @@ class Orchestrations:
             self.cache.pop(state.instance_id, None)
 
     async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None) -> None:
-        sends = list(outbox.sends)
-        for child_id, columns, start in outbox.children:
-            if await self._create_child(child_id, columns):
-                sends.append(start)
+        created = await asyncio.gather(*(self._create_child(child_id, columns)
+                                         for child_id, columns, _ in outbox.children))
+        sends = list(outbox.sends) + [start for (_, _, start), ok in zip(outbox.children, created, strict=True) if ok]
         await self.delivery.send(sends, originals, early=True, keep=keep)  # the sentinel's outbox keeps them
 
     async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
@@ -339,27 +341,34 @@ class Orchestrations:
             self.cache.pop(instance_id, None)
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
 
-    def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None) -> None:  # type: ignore[type-arg]
+    def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None,  # type: ignore[type-arg]
+             *, inserting: bool = False) -> asyncio.Future[None] | None:
         """Cache an instance this host just created, with no history and the row it wrote (if
         any), so its first episode reads nothing.  Should the guess be stale, the commit's
-        condition on the sentinel fails and the instance is read again."""
+        condition on the sentinel fails and the instance is read again.  ``inserting``: the
+        caller inserts the row next, and resolves the future returned once it has (its first
+        checkpoint waits for that rather than race it: one insert, no conflict)."""
         partition = self.hub.names.partition(instance_id)
         if instance_id in self.locks or not self.holds(partition):
-            return
+            return None
         self.cache.pop(instance_id, None)
         state = InstanceState(instance_id, partition, None, row_etag=row_etag)
         if row is not None:
             state.row_columns, state.row_checkpoint = dict(row), int(row.get("Checkpoint") or 0)
             state.row_written_at = time.monotonic()
+        if inserting:
+            state.row_inserting = asyncio.get_running_loop().create_future()
         self.cache[instance_id] = state
         self._evict()
+        return state.row_inserting
 
     def row_written(self, instance: OrchestrationInstance, row_etag: str, columns: dict) -> None:  # type: ignore[type-arg]
         """A starting client wrote the Pending row of a seeded instance: keep it and its ETag."""
         state = self.cache.get(instance.instance_id)
-        if (state is None or instance.instance_id in self.locks or state.row_etag is not None
-                or state.sentinel is not None):
-            return  # unknown here, or an episode is committing (it reconciles the row itself)
+        if state is None or state.row_etag is not None:
+            return
+        if state.row_inserting is None and (instance.instance_id in self.locks or state.sentinel is not None):
+            return  # an episode is committing, not waiting for this insert: it reconciles the row itself
         if state.instance is None:
             state.instance = replace(instance)
         if state.instance.execution_id == instance.execution_id:

@@ -48,6 +48,8 @@ class InstanceState:
     row_pending: dict[str, Any] | None = None
     """Row columns of a checkpoint whose row write was put off (:meth:`~.orchestrations.Orchestrations.complete`)."""
     row_written_at: float = float("-inf")
+    row_inserting: asyncio.Future[None] | None = None
+    """A client of this host is inserting the Pending row: a row write waits for it rather than race it."""
 
     def adopt_start(self, messages: Iterable[Message]) -> bool:
         """Take the instance from an ``ExecutionStarted`` among ``messages`` that is newer than

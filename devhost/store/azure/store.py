@@ -212,9 +212,19 @@ class AzureStore:
         scratch = InstanceState(instance_id, self.names.partition(instance_id), None)
         columns, _ = await asyncio.gather(row_columns(self.hub, scratch, row, 0),
                                           self.orchestrations.forget_instance(instance_id))
-        if found is None:
-            self.orchestrations.seed(instance_id)  # nothing stored: its first episode reads nothing
-        await self.send_messages([start])
+        # nothing stored: its first episode reads nothing, and its row waits for this insert
+        inserting = self.orchestrations.seed(instance_id, inserting=True) if found is None else None
+        try:
+            await self.send_messages([start])
+            await self._write_start_row(instance, row, columns, found, overwrite_running)
+        finally:
+            if inserting is not None and not inserting.done():
+                inserting.set_result(None)
+
+    async def _write_start_row(self, instance: OrchestrationInstance, row: OrchestrationInstance,
+                               columns: dict, found: tuple[dict, str] | None,  # type: ignore[type-arg]
+                               overwrite_running: bool) -> None:
+        instance_id, instances = instance.instance_id, self.hub.instances
         for _attempt in range(3):
             try:
                 if found is None:
