@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,24 @@ from devhost.store.azure.store import AzureStore
 ROOT = Path(__file__).resolve().parent.parent
 TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 APPROVAL_STAGE = "awaiting_approval"
+
+
+@contextlib.contextmanager
+def azurite_running(log_dir: Path) -> Iterator[str]:
+    """Azurite for a whole benchmark run: the one already listening, else one started here and
+    stopped at the end (so hubs are deleted while it still runs: a devhost that starts Azurite
+    itself stops it when it exits), its data in memory, as the storage service keeps it: a disk
+    save of Azurite's whole database stalls every request for a while.  Says which it is."""
+    endpoints = azurite.DEFAULT_ENDPOINTS
+    if azurite.is_listening(endpoints.host, endpoints.ports):
+        yield "the Azurite already running"
+        return
+    process = azurite.start(log_dir / "azurite", search_from=ROOT, in_memory=True,
+                            why="the benchmarks use Azure Storage")
+    try:
+        yield "Azurite started by the benchmark, data in memory"
+    finally:
+        process.stop()
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import sys
 import time
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import workflows  # noqa: E402
-from bench.apphost import AppHost  # noqa: E402
+from bench.apphost import AppHost, azurite_running  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply  # noqa: E402
 
 WEBHOOK = "/runtime/webhooks/durabletask/instances"
@@ -127,4 +128,7 @@ if __name__ == "__main__":
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp") / "baton-bench")
     args = parser.parse_args()
     args.log_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(args.store, args.latency_ms, args.log_dir))
+    with azurite_running(args.log_dir) if args.store == "azurite" else contextlib.nullcontext() as which:
+        if which:
+            print(f"Azure Storage: {which}", flush=True)
+        asyncio.run(main(args.store, args.latency_ms, args.log_dir))

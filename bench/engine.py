@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # the peer's gRPC core logs to stderr
 
 from bench import workflows  # noqa: E402
+from bench.apphost import azurite_running  # noqa: E402
 from bench.peer import run_peer  # noqa: E402
 from devhost.host import DevHost, unique_hub_name  # noqa: E402
 
@@ -112,14 +114,17 @@ def main() -> None:
     stores = args.store or ["memory"]
     print(f"benchmarks running (logs in {args.log_dir}) ...", flush=True)
     peer = run_peer(args.chain, args.fan_out, args.rounds, logging.getLogger("bench.peer"))
-    rows = []
-    for store in stores:
-        result = asyncio.run(run_devhost(store, args.chain, args.fan_out, args.rounds))
-        rows.append((store, result))
-    lines = engine_report(args, peer, rows)
-    print("\n".join(lines), flush=True)
-    if args.workflows:
-        print("\n".join(asyncio.run(run_workflows(args, stores))), flush=True)
+    with azurite_running(args.log_dir) if "azurite" in stores or args.workflows else contextlib.nullcontext() as which:
+        if which:
+            print(f"Azure Storage: {which}", flush=True)
+        rows = []
+        for store in stores:
+            result = asyncio.run(run_devhost(store, args.chain, args.fan_out, args.rounds))
+            rows.append((store, result))
+        lines = engine_report(args, peer, rows)
+        print("\n".join(lines), flush=True)
+        if args.workflows:
+            print("\n".join(asyncio.run(run_workflows(args, stores))), flush=True)
 
 
 async def run_workflows(args: argparse.Namespace, stores: list[str]) -> list[str]:

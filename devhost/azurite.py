@@ -179,8 +179,10 @@ def start(
     search_from: Path | None = None,
     timeout: float | None = None,
     why: str = "the storage setting points at the emulator",
+    in_memory: bool = False,
 ) -> AzuriteProcess:
-    """Start Azurite on ``endpoints`` with data under ``location``; wait until all three answer."""
+    """Start Azurite on ``endpoints`` with data under ``location`` (``in_memory``: only its log;
+    the data lives in memory, never saved); wait until all three answer."""
     command = find_command(search_from)
     ports = "/".join(str(p) for p in endpoints.ports)
     if command is None:
@@ -191,7 +193,7 @@ def start(
     log = open(location / "azurite.log", "ab")  # noqa: SIM115 - handed to the child process
     args = [
         *command, "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--loose",
-        "--location", str(location),
+        "--location", str(location), *(["--inMemoryPersistence"] if in_memory else []),
         "--blobHost", endpoints.host, "--queueHost", endpoints.host, "--tableHost", endpoints.host,
         "--blobPort", str(endpoints.blob), "--queuePort", str(endpoints.queue), "--tablePort", str(endpoints.table),
     ]

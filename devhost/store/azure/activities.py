@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -32,7 +32,7 @@ from ...errors import StoreError, WorkItemLost
 from ..base import ActivityWorkItem, Message
 from . import envelopes
 from .deferred import Deferred
-from .envelopes import Send
+from .envelopes import WORK_ITEM, Send
 from .hub import Hub
 from .queues import MAX_RECEIVE, Receipt, StorageQueue
 
@@ -63,6 +63,8 @@ class _Held:
     put: asyncio.Event | None = None
     kept: Send | None = None
     """The send of a kept work item (never put)."""
+    ahead: asyncio.Future[bool] | None = None
+    """Held before the checkpoint that schedules it was written: whether it was (:meth:`WorkItems.ahead`)."""
 
     async def settled_receipt(self) -> Receipt | None:
         """The receipt once this host's put is done (``None``: that put failed)."""
@@ -127,6 +129,38 @@ class WorkItems:
         self.prefetched[item.message_id] = _Held(item, None, self._deadline(), 1, kept=send)
         self.hub.work.set()
         return True  # nothing awaits from here: the caller records the keep before the item can run
+
+    def ahead(self, sends: Sequence[Send], originals: Mapping[str, Any]) -> list[Send]:
+        """Hold the work items an episode of this host schedules while its checkpoint is being
+        written, so they run meanwhile (an activity runs at least once, as ever: a host that
+        dies now runs it again from the checkpoint, or not at all if it was never written).
+        A completion counts only once :meth:`confirm` says the checkpoint is durable.  The
+        sends held (they are kept: never put)."""
+        held: list[Send] = []
+        for send in sends:
+            item = originals.get(send.message_id)
+            if (send.kind != WORK_ITEM or not isinstance(item, ActivityWorkItem) or self.knows(send.message_id)
+                    or len(self.prefetched) >= self.hub.options.keep_work_items):
+                continue
+            future = asyncio.get_running_loop().create_future()
+            self.prefetched[send.message_id] = _Held(item, None, self._deadline(), 1, kept=send, ahead=future)
+            held.append(send)
+        if held:
+            self.hub.work.set()
+        return held
+
+    def confirm(self, sends: Sequence[Send], keep: tuple[str, str | None] | None) -> None:
+        """The checkpoint of work items held :meth:`ahead` is durable (``keep``: its instance and
+        outbox blob, which keeps them from now on), or was not written (``None``: they are dropped,
+        and a completion that comes is discarded)."""
+        for send in sends:
+            held = self.prefetched.get(send.message_id) or self.running.get(send.message_id)
+            if keep is not None:
+                self.deferred.keep(keep[0], send, keep[1])
+            elif self.prefetched.get(send.message_id) is held:
+                self.prefetched.pop(send.message_id, None)
+            if held is not None and held.ahead is not None and not held.ahead.done():
+                held.ahead.set_result(keep is not None)
 
     async def poll(self, count: int) -> int:
         """Receive up to ``count`` work items into the prefetch buffer; how many came."""
@@ -197,6 +231,9 @@ class WorkItems:
         if held is None:
             raise WorkItemLost(f"activity work item {item.message_id} is not locked")
         held.completing = True  # no renewal from here: it would make the receipt below stale
+        if held.ahead is not None and not await asyncio.shield(held.ahead):
+            del self.running[item.message_id]
+            raise WorkItemLost(f"activity work item {item.message_id} was scheduled by a checkpoint never written")
         try:
             parked = await self._park(held, result)
             if not parked:
@@ -255,6 +292,8 @@ class WorkItems:
         held, self.prefetched = list(self.prefetched.values()), OrderedDict()
         for h in held:
             try:
+                if h.ahead is not None and not (h.ahead.done() and h.ahead.result()):
+                    continue  # its checkpoint is not durable: recovery sends it if it becomes so
                 if h.kept is not None:  # never put: put it now, for whoever runs it
                     await self.queue.put(h.kept.body)
                     self.deferred.settle([h.item.message_id])

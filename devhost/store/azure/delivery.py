@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,7 @@ from .queues import Receipt
 
 log = logging.getLogger("devhost.store.azure")
 Original = Message | ActivityWorkItem
+_WITHDRAWN = 1000
 Keep = tuple[str, str | None]
 """``(sender, outbox blob)``: the checkpoint of ``sender`` (its outbox in that blob, if any) keeps
 what this host can take itself; it need not be put (:mod:`.deferred`)."""
@@ -64,6 +66,8 @@ class Delivery:
         self.consumed = consumed
         self.deferred = deferred
         self._handovers: dict[str, asyncio.Future[None]] = {}
+        self._gates: dict[str, asyncio.Future[bool]] = {}
+        self._withdrawn: OrderedDict[str, None] = OrderedDict()
 
     async def send(
         self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False,
@@ -85,6 +89,70 @@ class Delivery:
             *(self._control(sorted(group, key=lambda s: s.sequence), originals, early or keep is not None, keep)
               for group in control.values()),
         )
+
+    # --- ahead: what an episode sends this host, handed over while its checkpoint is written ------
+    def ahead(self, sends: Sequence[Send], originals: Mapping[str, Original]) -> list[Send]:
+        """Hand this host's share of ``sends`` over before the checkpoint that sends them is
+        written, when this host keeps what it sends itself: work items run meanwhile
+        (:meth:`~.activities.WorkItems.ahead`) and messages for instances of its partitions
+        enter the inbox, so their episodes run meanwhile too.  Nothing of that counts before
+        :meth:`confirm`: a completion waits for it, and so does a checkpoint that consumes such
+        a message (:meth:`passed`).  The sends handed over."""
+        if not (self.hub.options.keep_local and self.hub.options.dispatch):
+            return []
+        held = self.work_items.ahead(sends, originals)
+        groups: dict[str, list[Send]] = {}
+        for send in sends:
+            if send.kind != WORK_ITEM:
+                groups.setdefault(send.instance_id, []).append(send)
+        for instance_id, group in groups.items():
+            partition = self.hub.names.partition(instance_id)
+            if not self.owns(partition) or not all(self._can_hand_over(s, originals.get(s.message_id)) for s in group):
+                continue  # all of an instance's messages or none: they arrive in send order
+            for send in sorted(group, key=lambda s: s.sequence):
+                original = originals[send.message_id]
+                assert isinstance(original, Message)
+                self.inbox.hold(original, partition, send.sequence or envelopes.next_sequence())
+                self._gates[send.message_id] = asyncio.get_running_loop().create_future()
+                held.append(send)
+        if held:
+            self.hub.work.set()
+        return held
+
+    def _can_hand_over(self, send: Send, original: Original | None) -> bool:
+        return (isinstance(original, Message) and original.visible_at is None
+                and not self.inbox.has(send.instance_id, send.message_id)
+                and not self.consumed(send.instance_id, send.message_id))
+
+    def confirm(self, held: Sequence[Send], keep: Keep | None) -> list[Send]:
+        """The checkpoint that sends ``held`` is durable (``keep``: it keeps them from now on,
+        :mod:`.deferred`), or was never written (``None``: they are withdrawn).  Returns the
+        messages to send as usual after all (their partition went meanwhile)."""
+        self.work_items.confirm([s for s in held if s.kind == WORK_ITEM], keep)
+        rest: list[Send] = []
+        for send in held:
+            if send.kind == WORK_ITEM:
+                continue
+            gate = self._gates.pop(send.message_id, None)
+            if keep is None:
+                self.inbox.remove(send.instance_id, [send.message_id])
+                self._withdrawn[send.message_id] = None
+                while len(self._withdrawn) > _WITHDRAWN:
+                    self._withdrawn.popitem(last=False)
+            elif self.inbox.has(send.instance_id, send.message_id):
+                self.deferred.keep(keep[0], send, keep[1])
+            else:
+                rest.append(send)
+            if gate is not None and not gate.done():
+                gate.set_result(keep is not None)
+        return rest
+
+    async def passed(self, message_ids: Sequence[str]) -> bool:
+        """Whether every message handed over :meth:`ahead` among ``message_ids`` is durable at its
+        sender (waiting for checkpoints still being written); ``False``: one was withdrawn."""
+        gates = [asyncio.shield(g) for m in message_ids if (g := self._gates.get(m)) is not None]
+        confirmed = await asyncio.gather(*gates) if gates else []
+        return all(confirmed) and not any(m in self._withdrawn for m in message_ids)
 
     async def flush(self, kept: Sequence[Kept]) -> None:
         """Put kept sends after all, visible: whoever owns the receiver then receives them (the

@@ -5,7 +5,9 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
 1. uploads (large fields, message bodies, a large outbox) -- harmless if the host dies here;
 2. one table transaction: the new history rows + the sentinel, ``If-Match`` the ETag read
    when the instance was loaded.  This is the commit point; a mismatch means another host
-   committed meanwhile and the work item is lost (nothing of it is applied);
+   committed meanwhile and the work item is lost (nothing of it is applied).  What it sends
+   this host is handed over while the batch is on the way (work items run, receivers'
+   episodes run), but counts only once it is durable (:meth:`.Delivery.ahead`);
 3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
    the snapshot in the sentinel; put off while only progress changes, :mod:`.rows`); the
    outbox (child instance rows, then their start messages; messages and work items; ids
@@ -164,15 +166,16 @@ class Orchestrations:
             state = self.cache.get(instance_id)
             if state is None:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
+            if not await self.delivery.passed(commit.consumed):
+                raise WorkItemLost(f"instance {instance_id} received a message whose checkpoint was never written")
             carried = self.deferred.carried(instance_id, commit.consumed)
             prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
-            await self._checkpoint(state, prepared)
-            self.deferred.moved(instance_id, prepared.sentinel.outbox_blob)
+            outbox = await self._checkpoint(state, prepared)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             await gather_all(  # independent once the checkpoint is durable: one round trip of latency
                 self._row(state, prepared.row),
-                self._send(prepared.outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob)),
+                self._send(outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob)),
                 self._delete(instance_id, list(commit.consumed)),
             )
             state.needs_recovery = False
@@ -192,21 +195,29 @@ class Orchestrations:
     async def abandon(self, item: OrchestrationWorkItem) -> None:
         self._unlock(item.instance_id, item.lock_token)
 
-    async def _checkpoint(self, state: InstanceState, prepared: Prepared) -> None:
+    async def _checkpoint(self, state: InstanceState, prepared: Prepared) -> Outbox:
+        """Write the checkpoint, handing what it sends this host over meanwhile
+        (:meth:`.Delivery.ahead`); the rest of its outbox, to send now."""
         etag = state.sentinel.etag if state.sentinel else None
         columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
+        ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
         try:
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
-        except CheckpointConflict as exc:
-            self.cache.pop(state.instance_id, None)
-            raise WorkItemLost(f"instance {state.instance_id} was committed by someone else") from exc
-        except StoreError:
-            self.cache.pop(state.instance_id, None)  # unknown outcome: read it again next time
+        except BaseException as exc:
+            self.delivery.confirm(ahead, None)
+            if isinstance(exc, StoreError):
+                self.cache.pop(state.instance_id, None)  # committed elsewhere, or unknown outcome: read it again
+            if isinstance(exc, CheckpointConflict):
+                raise WorkItemLost(f"instance {state.instance_id} was committed by someone else") from exc
             raise
         prepared.sentinel.etag = new_etag
         state.sentinel = prepared.sentinel
         state.history = prepared.history
         state.fresh = False
+        self.deferred.moved(state.instance_id, prepared.sentinel.outbox_blob)
+        rest = self.delivery.confirm(ahead, (state.instance_id, prepared.sentinel.outbox_blob))
+        handed = {s.message_id for s in ahead} - {s.message_id for s in rest}
+        return replace(prepared.outbox, sends=tuple(s for s in prepared.outbox.sends if s.message_id not in handed))
 
     async def _complete_without_instance(self, instance_id: str, commit: EpisodeCommit) -> None:
         """Messages for an instance that does not exist: send what the commit sends, drop the rest."""

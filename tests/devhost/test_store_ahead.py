@@ -1,0 +1,99 @@
+"""What an episode sends this host is handed over while its checkpoint is being written.
+
+Runs on the ``azure`` store (Azurite).  The work items it schedules run, and the messages it
+sends to instances of this host's partitions start their episodes, before the checkpoint's
+table batch returns; an activity's completion and the receiver's checkpoint wait until the
+sender's checkpoint is durable, and count for nothing if it never is (activities run at least
+once, as ever: what a checkpoint that was never written scheduled is run again, or not, by
+whoever writes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from devhost.errors import WorkItemLost
+from devhost.store.azure.history import CheckpointConflict
+from tests.devhost.store_kit import (
+    WAIT,
+    episode,
+    ids,
+    lock,
+    lock_activity,
+    raised,
+    result_of,
+    run,
+    started,
+    work_item,
+)
+
+QUICK = {"lock_seconds": 2, "lease_seconds": 1.0}
+
+
+def hold_checkpoints_of(store: Any, instance_id: str, outcome: asyncio.Future[None]) -> asyncio.Event:
+    """Make the checkpoint writes of ``instance_id`` wait for ``outcome`` (its exception: the write
+    fails so); the event is set once one is waiting."""
+    history, waiting = store.hub.history, asyncio.Event()
+    real_write = history.write
+
+    async def write(instance: str, *args: Any, **kwargs: Any) -> str:
+        if instance == instance_id:
+            waiting.set()
+            await outcome
+        return await real_write(instance, *args, **kwargs)
+
+    history.write = write
+    return waiting
+
+
+async def test_work_items_and_messages_run_while_their_checkpoint_is_written_and_count_once_it_is(durable):
+    host = await durable.open(**QUICK)
+    await run(host, "receiver")
+    sender = await started(host, "sender")
+    outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writing = hold_checkpoints_of(host, "sender", outcome)
+    commit = replace(episode(sender), messages=[raised("receiver", "note")], activities=[work_item("sender", 1)])
+    committing = asyncio.ensure_future(host.complete_orchestration_work_item(sender, commit))
+    await writing.wait()
+
+    activity = await lock_activity(host)  # its schedule is not durable yet, and it runs
+    receiver = await lock(host)
+    assert activity.task_id == 1 and receiver.instance_id == "receiver" and ids(receiver) == ["note"]
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    consuming = asyncio.ensure_future(host.complete_orchestration_work_item(receiver, episode(receiver)))
+    done, _ = await asyncio.wait([completing, consuming], timeout=0.3)
+    assert not done  # both wait for the sender's checkpoint
+
+    outcome.set_result(None)
+    await asyncio.gather(committing, consuming)
+    item = await lock(host, wait=WAIT)
+    assert item.instance_id == "sender" and ids(item) == [result_of(activity).message_id]
+    await host.complete_orchestration_work_item(item, episode(item))
+    await completing
+
+
+async def test_what_a_checkpoint_never_written_handed_over_counts_for_nothing(durable):
+    host = await durable.open(**QUICK)
+    await run(host, "receiver")
+    sender = await started(host, "sender")
+    outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writing = hold_checkpoints_of(host, "sender", outcome)
+    commit = replace(episode(sender), messages=[raised("receiver", "note")], activities=[work_item("sender", 1)])
+    committing = asyncio.ensure_future(host.complete_orchestration_work_item(sender, commit))
+    await writing.wait()
+    activity, receiver = await lock_activity(host), await lock(host)
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    consuming = asyncio.ensure_future(host.complete_orchestration_work_item(receiver, episode(receiver)))
+
+    outcome.set_exception(CheckpointConflict("another host committed first"))
+    for task in (committing, completing, consuming):
+        with pytest.raises(WorkItemLost):
+            await task
+    again = await lock(host)  # the sender's episode is lost: its start comes back for another try
+    assert again.instance_id == "sender" and ids(again) == ids(sender)
+    assert await lock(host) is None  # while the message is withdrawn: the receiver never sees it
+    assert await lock_activity(host) is None
