@@ -2,7 +2,7 @@
 
 The row follows the checkpoint, whose sentinel holds a snapshot of it, so a row write that
 never happened is redone from there.  While an instance runs and only its progress changes
-(custom status, last-updated time, Pending to Running), its row is written at most every
+(custom status, last-updated time), its row is written at most every
 ``row_interval_seconds`` (and at most ``row_writes_per_round`` rows a second): the host that
 runs it answers for it from memory, and housekeeping writes what was put off
 (:attr:`~.state.InstanceState.row_pending`).  So a sub-orchestration that ends within that
@@ -15,13 +15,11 @@ import logging
 import time
 from typing import Any
 
-from ..base import RuntimeStatus
 from .hub import Hub
 from .instances import RowConflict
 from .state import InstanceState
 
 log = logging.getLogger("devhost.store.azure")
-_PENDING, _RUNNING = RuntimeStatus.PENDING.value, RuntimeStatus.RUNNING.value
 
 
 def put_off(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:
@@ -29,7 +27,7 @@ def put_off(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:
     changed: housekeeping writes it once ``row_interval_seconds`` passed since the last write
     (within its budget of writes per round)."""
     stored = state.row_columns
-    if stored is None or not _progress(stored.get("RuntimeStatus"), columns.get("RuntimeStatus")):
+    if stored is None or stored.get("RuntimeStatus") != columns.get("RuntimeStatus"):
         state.row_pending = None
         return False
     state.row_pending = columns
@@ -37,9 +35,6 @@ def put_off(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:
     state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
     return True
 
-
-def _progress(before: str | None, after: str | None) -> bool:
-    return before == after or (before, after) == (_PENDING, _RUNNING)
 
 
 async def write(hub: Hub, state: InstanceState, columns: dict[str, Any]) -> bool:
