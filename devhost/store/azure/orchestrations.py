@@ -32,7 +32,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -166,11 +166,9 @@ class Orchestrations:
             state = self.cache.get(instance_id)
             if state is None:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
-            if not await self.delivery.passed(commit.consumed):
-                raise WorkItemLost(f"instance {instance_id} received a message whose checkpoint was never written")
             carried = self.deferred.carried(instance_id, commit.consumed)
             prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
-            outbox = await self._checkpoint(state, prepared)
+            outbox = await self._checkpoint(state, prepared, commit.consumed)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             await gather_all(  # independent once the checkpoint is durable: one round trip of latency
@@ -195,13 +193,16 @@ class Orchestrations:
     async def abandon(self, item: OrchestrationWorkItem) -> None:
         self._unlock(item.instance_id, item.lock_token)
 
-    async def _checkpoint(self, state: InstanceState, prepared: Prepared) -> Outbox:
-        """Write the checkpoint, handing what it sends this host over meanwhile
-        (:meth:`.Delivery.ahead`); the rest of its outbox, to send now."""
+    async def _checkpoint(self, state: InstanceState, prepared: Prepared, consumed: Sequence[str]) -> Outbox:
+        """Write the checkpoint once the messages it consumed are durable at their senders,
+        handing what it sends this host over meanwhile (:meth:`.Delivery.ahead`); the rest of
+        its outbox, to send now."""
         etag = state.sentinel.etag if state.sentinel else None
         columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
         ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
         try:
+            if not await self.delivery.passed(consumed):
+                raise WorkItemLost(f"instance {state.instance_id} consumed a message of a checkpoint never written")
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
         except BaseException as exc:
             self.delivery.confirm(ahead, None)
