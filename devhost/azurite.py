@@ -193,7 +193,7 @@ def start(
     log = open(location / "azurite.log", "ab")  # noqa: SIM115 - handed to the child process
     args = [
         *command, "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--loose",
-        "--location", str(location), *(["--inMemoryPersistence"] if in_memory else []),
+        *(["--inMemoryPersistence"] if in_memory else ["--location", str(location)]),
         "--blobHost", endpoints.host, "--queueHost", endpoints.host, "--tableHost", endpoints.host,
         "--blobPort", str(endpoints.blob), "--queuePort", str(endpoints.queue), "--tablePort", str(endpoints.table),
     ]

@@ -210,3 +210,16 @@ async def test_memory_store_only_warns_when_the_apps_own_emulator_cannot_run(tmp
         _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode != 2  # not refused (a SIGTERM right at "listening" may exit 130)
     assert "WARNING" in err.decode() and "MyStorage points at the emulator" in err.decode()
+
+
+@pytest.mark.azurite
+def test_an_azurite_kept_in_memory_writes_only_its_log(tmp_path):
+    """``in_memory``: ``--inMemoryPersistence`` (which Azurite refuses beside ``--location``)."""
+    endpoints = Endpoints(*free_ports())
+    process = azurite.start(tmp_path / "data", endpoints=endpoints, search_from=ROOT, in_memory=True)
+    try:
+        assert azurite.is_listening(ports=endpoints.ports)
+        assert "--inMemoryPersistence" in process.process.args and "--location" not in process.process.args
+    finally:
+        process.stop()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["azurite.log"]
