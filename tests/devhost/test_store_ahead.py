@@ -50,8 +50,9 @@ def hold_checkpoints_of(store: Any, instance_id: str, outcome: asyncio.Future[No
     return waiting
 
 
-async def test_work_items_and_messages_run_while_their_checkpoint_is_written_and_count_once_it_is(durable):
-    host = await durable.open(**QUICK)
+async def sending_while_held(host: Any) -> tuple[asyncio.Future[None], asyncio.Future[None], Any]:
+    """``sender`` sends ``receiver`` a message and schedules one activity; its checkpoint write
+    waits for the returned outcome.  Returns (outcome, the commit under way, the sender's item)."""
     await run(host, "receiver")
     sender = await started(host, "sender")
     outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -59,6 +60,12 @@ async def test_work_items_and_messages_run_while_their_checkpoint_is_written_and
     commit = replace(episode(sender), messages=[raised("receiver", "note")], activities=[work_item("sender", 1)])
     committing = asyncio.ensure_future(host.complete_orchestration_work_item(sender, commit))
     await writing.wait()
+    return outcome, committing, sender
+
+
+async def test_work_items_and_messages_run_while_their_checkpoint_is_written_and_count_once_it_is(durable):
+    host = await durable.open(**QUICK)
+    outcome, committing, _ = await sending_while_held(host)
 
     activity = await lock_activity(host)  # its schedule is not durable yet, and it runs
     receiver = await lock(host)
@@ -78,13 +85,7 @@ async def test_work_items_and_messages_run_while_their_checkpoint_is_written_and
 
 async def test_what_a_checkpoint_never_written_handed_over_counts_for_nothing(durable):
     host = await durable.open(**QUICK)
-    await run(host, "receiver")
-    sender = await started(host, "sender")
-    outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    writing = hold_checkpoints_of(host, "sender", outcome)
-    commit = replace(episode(sender), messages=[raised("receiver", "note")], activities=[work_item("sender", 1)])
-    committing = asyncio.ensure_future(host.complete_orchestration_work_item(sender, commit))
-    await writing.wait()
+    outcome, committing, sender = await sending_while_held(host)
     activity, receiver = await lock_activity(host), await lock(host)
     completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
     consuming = asyncio.ensure_future(host.complete_orchestration_work_item(receiver, episode(receiver)))
