@@ -18,15 +18,18 @@ import pytest
 
 from devhost.errors import WorkItemLost
 from devhost.store.azure.history import CheckpointConflict
+from devhost.store.base import RuntimeStatus
 from tests.devhost.store_kit import (
     WAIT,
     episode,
     ids,
+    instance,
     lock,
     lock_activity,
     raised,
     result_of,
     run,
+    start_of,
     started,
     work_item,
 )
@@ -98,3 +101,70 @@ async def test_what_a_checkpoint_never_written_handed_over_counts_for_nothing(du
     assert again.instance_id == "sender" and ids(again) == ids(sender)
     assert await lock(host) is None  # while the message is withdrawn: the receiver never sees it
     assert await lock_activity(host) is None
+
+
+async def starting_a_child_while_held(host: Any, child_id: str) -> tuple[asyncio.Future[None], Any, Any]:
+    """``parent`` starts sub-orchestration ``child_id``; its checkpoint write waits for the
+    returned outcome.  Returns (outcome, the parent's commit under way, the child's start)."""
+    parent = await started(host, "parent")
+    outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writing = hold_checkpoints_of(host, "parent", outcome)
+    child = instance(child_id, parent_instance_id="parent", execution_id=f"e-{child_id}-of-parent")
+    committing = asyncio.ensure_future(
+        host.complete_orchestration_work_item(parent, replace(episode(parent), started=[(child, start_of(child))])))
+    await writing.wait()
+    return outcome, committing, start_of(child)
+
+
+async def test_a_child_runs_while_its_parents_checkpoint_is_written_and_its_row_is_written_once_each_way(durable):
+    """Its first episode and the work item it schedules run before the parent's checkpoint is
+    durable; the child's checkpoint waits for that and for the row the parent inserts, then
+    replaces that row (Pending to Running): no conflict, no read."""
+    host = await durable.open(**QUICK)
+    outcome, committing, start = await starting_a_child_while_held(host, "child")
+    item = await lock(host)
+    assert item.instance_id == "child" and ids(item) == [start.message_id]
+    kinds = dict(host.calls.by_kind)
+    consuming = asyncio.ensure_future(host.complete_orchestration_work_item(
+        item, replace(episode(item), activities=[work_item("child", 1)])))
+    activity = await lock_activity(host, wait=WAIT)
+    assert activity is not None and activity.instance_id == "child" and not consuming.done()
+
+    outcome.set_result(None)
+    await asyncio.gather(committing, consuming)
+    spent = {k: v - kinds.get(k, 0) for k, v in host.calls.by_kind.items() if v > kinds.get(k, 0)}
+    # the child's row inserted by the parent, then Pending to Running for the parent and the child
+    assert spent.get("table.insert") == 1 and spent.get("table.replace") == 2 and "table.get" not in spent
+    reader = await durable.open(dispatch=False)
+    assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.RUNNING
+
+
+async def test_a_child_started_by_a_checkpoint_never_written_never_was(durable):
+    host = await durable.open(**QUICK)
+    outcome, committing, _ = await starting_a_child_while_held(host, "child")
+    item = await lock(host)
+    consuming = asyncio.ensure_future(host.complete_orchestration_work_item(item, episode(item)))
+    outcome.set_exception(CheckpointConflict("another host committed first"))
+    for task in (committing, consuming):
+        with pytest.raises(WorkItemLost):
+            await task
+    assert await (await durable.open(dispatch=False)).get_instance("child") is None
+    assert (await lock(host)).instance_id == "parent"  # only the parent's start comes back
+    assert await lock(host) is None
+
+
+async def test_a_child_whose_id_is_taken_is_not_started_again(durable):
+    """The row says another execution has that id: the start handed over is withdrawn."""
+    host = await durable.open(**QUICK)
+    await run(host, "taken")
+    outcome, committing, start = await starting_a_child_while_held(host, "taken")
+    item = await lock(host)
+    assert item.instance_id == "taken" and ids(item) == [start.message_id]
+    consuming = asyncio.ensure_future(host.complete_orchestration_work_item(item, episode(item)))
+    outcome.set_result(None)
+    await committing
+    with pytest.raises(WorkItemLost):
+        await consuming
+    stored = await (await durable.open(dispatch=False)).get_instance("taken")
+    assert stored.execution_id == "e-taken" and stored.parent_instance_id is None
+    assert await lock(host) is None

@@ -90,6 +90,11 @@ class Delivery:
               for group in control.values()),
         )
 
+    @property
+    def keeps(self) -> bool:
+        """Whether this host keeps what it sends itself (:mod:`.deferred`)."""
+        return self.hub.options.keep_local and self.hub.options.dispatch
+
     # --- ahead: what an episode sends this host, handed over while its checkpoint is written ------
     def ahead(self, sends: Sequence[Send], originals: Mapping[str, Original]) -> list[Send]:
         """Hand this host's share of ``sends`` over before the checkpoint that sends them is
@@ -98,7 +103,7 @@ class Delivery:
         enter the inbox, so their episodes run meanwhile too.  Nothing of that counts before
         :meth:`confirm`: a completion waits for it, and so does a checkpoint that consumes such
         a message (:meth:`passed`).  The sends handed over."""
-        if not (self.hub.options.keep_local and self.hub.options.dispatch):
+        if not self.keeps:
             return []
         held = self.work_items.ahead(sends, originals)
         groups: dict[str, list[Send]] = {}

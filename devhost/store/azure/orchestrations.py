@@ -32,7 +32,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -43,13 +43,13 @@ from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
 from . import rows
 from .checkpoint import Outbox
+from .children import Children
 from .commit import Prepared, prepare, prepare_outbox
 from .deferred import Deferred
 from .delivery import Delivery, Keep, Original
 from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
-from .instances import RowConflict
 from .state import InstanceState, load
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Orchestrations:
         self.locks: dict[str, str] = {}
         self.delivery: Delivery  # set by the store (it needs the work items too)
         self.recovery: Recovery  # set by the store (it needs the pump)
+        self.children: Children  # set by the store (it needs the delivery)
         self.last_now: datetime | None = None
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
 
@@ -168,12 +169,12 @@ class Orchestrations:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
             carried = self.deferred.carried(instance_id, commit.consumed)
             prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
-            outbox = await self._checkpoint(state, prepared, commit.consumed)
+            outbox, handed = await self._checkpoint(state, prepared, commit.consumed)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             await gather_all(  # independent once the checkpoint is durable: one round trip of latency
                 self._row(state, prepared.row),
-                self._send(outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob)),
+                self._send(outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob), handed),
                 self._delete(instance_id, list(commit.consumed)),
             )
             state.needs_recovery = False
@@ -193,19 +194,23 @@ class Orchestrations:
     async def abandon(self, item: OrchestrationWorkItem) -> None:
         self._unlock(item.instance_id, item.lock_token)
 
-    async def _checkpoint(self, state: InstanceState, prepared: Prepared, consumed: Sequence[str]) -> Outbox:
+    async def _checkpoint(self, state: InstanceState, prepared: Prepared,
+                          consumed: Sequence[str]) -> tuple[Outbox, set[str]]:
         """Write the checkpoint once the messages it consumed are durable at their senders,
-        handing what it sends this host over meanwhile (:meth:`.Delivery.ahead`); the rest of
-        its outbox, to send now."""
+        handing what it sends this host over meanwhile (:meth:`.Delivery.ahead`,
+        :meth:`.Children.ahead`); the rest of its outbox, to send now, and the children's
+        starts handed over."""
         etag = state.sentinel.etag if state.sentinel else None
         columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
         ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
+        handed = self.children.ahead(prepared.outbox.children, prepared.originals)
         try:
             if not await self.delivery.passed(consumed):
                 raise WorkItemLost(f"instance {state.instance_id} consumed a message of a checkpoint never written")
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
         except BaseException as exc:
             self.delivery.confirm(ahead, None)
+            self.children.withdraw(prepared.outbox.children, handed)
             if isinstance(exc, StoreError):
                 self.cache.pop(state.instance_id, None)  # committed elsewhere, or unknown outcome: read it again
             if isinstance(exc, CheckpointConflict):
@@ -217,8 +222,9 @@ class Orchestrations:
         state.fresh = False
         self.deferred.moved(state.instance_id, prepared.sentinel.outbox_blob)
         rest = self.delivery.confirm(ahead, (state.instance_id, prepared.sentinel.outbox_blob))
-        handed = {s.message_id for s in ahead} - {s.message_id for s in rest}
-        return replace(prepared.outbox, sends=tuple(s for s in prepared.outbox.sends if s.message_id not in handed))
+        taken = {s.message_id for s in ahead} - {s.message_id for s in rest}
+        sends = tuple(s for s in prepared.outbox.sends if s.message_id not in taken)
+        return replace(prepared.outbox, sends=sends), handed
 
     async def _complete_without_instance(self, instance_id: str, commit: EpisodeCommit) -> None:
         """Messages for an instance that does not exist: send what the commit sends, drop the rest."""
@@ -239,21 +245,10 @@ class Orchestrations:
         if not await rows.write(self.hub, state, columns):
             self.cache.pop(state.instance_id, None)
 
-    async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None) -> None:
-        created = await asyncio.gather(*(self._create_child(child_id, columns)
-                                         for child_id, columns, _ in outbox.children))
-        sends = list(outbox.sends) + [start for (_, _, start), ok in zip(outbox.children, created, strict=True) if ok]
-        await self.delivery.send(sends, originals, early=True, keep=keep)  # the sentinel's outbox keeps them
-
-    async def _create_child(self, child_id: str, columns: dict) -> bool:  # type: ignore[type-arg]
-        """Create a sub-orchestration's row; ``True`` if its start message should be sent."""
-        try:
-            etag = await self.hub.instances.insert(child_id, columns)
-            self.seed(child_id, etag, columns)
-            return True
-        except RowConflict:
-            found = await self.hub.instances.get(child_id)
-            return found is not None and found[0].get("ExecutionId") == columns.get("ExecutionId")
+    async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None,
+                    handed: Container[str] = ()) -> None:
+        starts = await self.children.create(outbox.children, handed, keep)
+        await self.delivery.send([*outbox.sends, *starts], originals, early=True, keep=keep)  # the sentinel keeps them
 
     async def _delete(self, instance_id: str, message_ids: list[str]) -> None:
         """Delete consumed messages (every queue copy) and remember their ids."""

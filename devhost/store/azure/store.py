@@ -39,6 +39,7 @@ from ..base import (
 from . import codec, envelopes, names
 from .activities import WorkItems
 from .calls import StorageCalls
+from .children import Children
 from .delivery import Delivery
 from .history import HistoryTable
 from .hub import AzureStoreOptions, Hub
@@ -123,6 +124,8 @@ class AzureStore:
             self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed, deferred
         )
         self.work_items.delivery = self.orchestrations.delivery
+        self.orchestrations.children = Children(self.hub, self.orchestrations.delivery, self.orchestrations.cache,
+                                                self.orchestrations.seed, self.orchestrations.locks.__contains__)
         self.pump = Pump(self.hub, self.leases, self.inbox, self.orchestrations, self.work_items)
         self.orchestrations.recovery = Recovery(
             self.hub, self.inbox, self.orchestrations, self.work_items, self.pump.poll_once
