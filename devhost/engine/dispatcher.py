@@ -192,7 +192,7 @@ class Dispatcher:
                 )
                 commit = await episode.run()
             committing = True
-            await self.store.complete_orchestration_work_item(item, commit)
+            await self._commit(self.store.complete_orchestration_work_item(item, commit))
         except asyncio.CancelledError:
             self.cache.drop(item.instance_id)
             if not committing:  # stopped mid-episode: nothing was written, the messages go back
@@ -210,6 +210,19 @@ class Dispatcher:
         finally:
             self._orchestrations -= 1
         await self._dispatch()
+
+    async def _commit(self, commit: Coroutine[Any, Any, None]) -> None:
+        """Apply an episode's commit; a stop that comes meanwhile lets it finish (within
+        ``abandon_timeout``), as the real host drains its work items on a graceful shutdown: cut
+        off after its checkpoint, a commit leaves the instance row and the outbox to the next
+        owner's recovery."""
+        task = asyncio.ensure_future(commit)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, self.options.abandon_timeout)
+            raise
 
     async def _invoke_orchestrator(self, name: str, context_json: str) -> str:
         handle = self.registry.orchestrators[name.lower()].fn

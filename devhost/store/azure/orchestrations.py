@@ -7,7 +7,8 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
    when the instance was loaded.  This is the commit point; a mismatch means another host
    committed meanwhile and the work item is lost (nothing of it is applied).  What it sends
    this host is handed over while the batch is on the way (work items run, receivers'
-   episodes run), but counts only once it is durable (:meth:`.Delivery.ahead`);
+   episodes run, children too: :mod:`.children`), but counts only once it is durable
+   (:meth:`.Delivery.ahead`);
 3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
    the snapshot in the sentinel; put off while only progress changes, :mod:`.rows`); the
    outbox (child instance rows, then their start messages; messages and work items; ids
