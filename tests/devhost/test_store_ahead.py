@@ -157,6 +157,7 @@ async def test_a_child_whose_id_is_taken_is_not_started_again(durable):
     """The row says another execution has that id: the start handed over is withdrawn."""
     host = await durable.open(**QUICK)
     await run(host, "taken")
+    host.orchestrations.cache.pop("taken")  # known only to storage, as after a restart
     outcome, committing, start = await starting_a_child_while_held(host, "taken")
     item = await lock(host)
     assert item.instance_id == "taken" and ids(item) == [start.message_id]
@@ -168,3 +169,16 @@ async def test_a_child_whose_id_is_taken_is_not_started_again(durable):
     stored = await (await durable.open(dispatch=False)).get_instance("taken")
     assert stored.execution_id == "e-taken" and stored.parent_instance_id is None
     assert await lock(host) is None
+
+
+async def test_a_child_whose_id_this_host_holds_is_not_handed_over(durable):
+    """An id this host has cached is most likely taken: its state is left alone, and the usual
+    path (row first) finds the row and starts nothing."""
+    host = await durable.open(**QUICK)
+    await run(host, "held")
+    outcome, committing, _ = await starting_a_child_while_held(host, "held")
+    assert await lock(host) is None  # nothing handed over
+    outcome.set_result(None)
+    await committing
+    assert await lock(host) is None
+    assert (await host.get_instance("held")).execution_id == "e-held"

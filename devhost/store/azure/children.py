@@ -41,8 +41,8 @@ class Children:
         if not self.delivery.keeps:
             return handed
         for child_id, _, start in children:
-            if self.seed(child_id, inserting=True) is None:
-                continue  # another host's partition, or the id is in an episode right now
+            if child_id in self.cache or self.seed(child_id, inserting=True) is None:
+                continue  # an id known here, another host's partition, or the id is in an episode now
             if self.delivery.ahead([start], originals):
                 handed.add(start.message_id)
             else:
