@@ -5,8 +5,8 @@ never happened is redone from there.  While an instance runs and only its progre
 (custom status, last-updated time), its row is written at most every
 ``row_interval_seconds`` (and at most ``row_writes_per_round`` rows a second): the host that
 runs it answers for it from memory, and housekeeping writes what was put off
-(:attr:`~.state.InstanceState.row_pending`).  So a sub-orchestration that ends within that
-time has its row written twice: Pending by its parent, then its end.
+(:attr:`~.state.InstanceState.row_pending`).  A status change is written at once, so a
+sub-orchestration's row is written three times: Pending by its parent, Running, its end.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class InstanceState:
     """Row columns of a checkpoint whose row write was put off (:meth:`~.orchestrations.Orchestrations.complete`)."""
     row_written_at: float = float("-inf")
     row_inserting: asyncio.Future[None] | None = None
-    """A client of this host is inserting the Pending row: a row write waits for it rather than race it."""
+    """A client (or the parent) of this host is inserting the Pending row: a row write waits for it."""
 
     def adopt_start(self, messages: Iterable[Message]) -> bool:
         """Take the instance from an ``ExecutionStarted`` among ``messages`` that is newer than
