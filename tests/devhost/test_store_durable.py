@@ -86,7 +86,7 @@ async def test_a_running_activity_of_a_crashed_host_runs_again(durable):
     assert (again.message_id, again.input) == (activity.message_id, activity.input)
 
 
-@pytest.mark.parametrize("crash_before", ["_row", "_send", "_delete"])
+@pytest.mark.parametrize("crash_before", ["_row", "_send", "_delete_copies"])
 async def test_an_episode_interrupted_after_its_checkpoint_is_finished_once(durable, crash_before, monkeypatch):
     crashed = await durable.open(**QUICK)
     item = await started(crashed, "x3")

@@ -11,6 +11,10 @@ this host enter the inbox together once all are put (an episode never takes a la
 without the earlier ones), those for another host are put one after the other.  Messages
 to different instances, and work items, go concurrently.
 
+A client's message for a partition this host owns is *gated* instead: handed over at once and
+put meanwhile; the checkpoint that consumes it waits for the put (:meth:`Delivery.passed`), and
+if the put fails the message is withdrawn (the client's call fails).
+
 What a checkpoint sends to this host itself may be *kept* instead (:mod:`.deferred`): handed
 over and never put, unless :meth:`Delivery.flush` puts it after all.
 
@@ -71,12 +75,13 @@ class Delivery:
 
     async def send(
         self, sends: Sequence[Send], originals: Mapping[str, Original] | None = None, *, early: bool = False,
-        keep: Keep | None = None,
+        keep: Keep | None = None, gated: bool = False,
     ) -> None:
         """Put ``sends`` where they belong.  ``early``: the sender keeps them durable until this
         returns (a checkpoint's outbox, an activity's locked work item), so messages for this
         host are handed to its episodes at once, while their puts are still on the way.
-        ``keep``: what this host takes itself is not put at all (implies ``early``)."""
+        ``keep``: what this host takes itself is not put at all (implies ``early``).
+        ``gated`` (a client's messages): handed over at once too, but consumed only once put."""
         originals = originals or {}
         if not (self.hub.options.keep_local and self.hub.options.dispatch):
             keep = None
@@ -86,8 +91,8 @@ class Delivery:
                 control.setdefault(send.instance_id, []).append(send)
         await asyncio.gather(
             *(self._work_item(s, originals.get(s.message_id), keep) for s in sends if s.kind == WORK_ITEM),
-            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early or keep is not None, keep)
-              for group in control.values()),
+            *(self._control(sorted(group, key=lambda s: s.sequence), originals, early or keep is not None, keep,
+                            gated) for group in control.values()),
         )
 
     @property
@@ -141,9 +146,7 @@ class Delivery:
             gate = self._gates.pop(send.message_id, None)
             if keep is None:
                 self.inbox.remove(send.instance_id, [send.message_id])
-                self._withdrawn[send.message_id] = None
-                while len(self._withdrawn) > _WITHDRAWN:
-                    self._withdrawn.popitem(last=False)
+                self._withdraw(send.message_id)
             elif self.inbox.has(send.instance_id, send.message_id):
                 self.deferred.keep(keep[0], send, keep[1])
             else:
@@ -268,7 +271,8 @@ class Delivery:
         await self.work_items.put(send, item)
 
     async def _control(
-        self, sends: list[Send], originals: Mapping[str, Original], early: bool, keep: Keep | None = None
+        self, sends: list[Send], originals: Mapping[str, Original], early: bool, keep: Keep | None = None,
+        gated: bool = False,
     ) -> None:
         """Messages to one instance, in send order."""
         partition, queue = self.hub.control_queue(sends[0].instance_id)
@@ -281,6 +285,9 @@ class Delivery:
         if not fresh:
             return  # already queued, or consumed: sending again is a no-op
         held = await asyncio.gather(*(self._message(s, originals.get(s.message_id)) for s in fresh))
+        if gated and not early:
+            await self._gated(partition, queue, fresh, held)
+            return
         if early:
             self._hold(partition, held)
         if keep is not None:  # held, never put: the sender's checkpoint keeps them (timers are put)
@@ -299,6 +306,35 @@ class Delivery:
             self._hold(partition, held)
         await asyncio.gather(*(self._copy(message, partition, receipt, sequence)
                                for receipt, (message, sequence) in zip(receipts, held, strict=True)))
+
+    async def _gated(self, partition: int, queue: Any, sends: list[Send], held: list[tuple[Message, int]]) -> None:
+        """Hand ``sends`` over while they are put; a checkpoint consuming one waits for its put."""
+        loop = asyncio.get_running_loop()
+        gates = [self._gates.setdefault(s.message_id, loop.create_future()) for s in sends]
+        self._hold(partition, held)
+        put = True
+        try:
+            invisible = self.hub.options.lock_seconds
+            receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in sends))
+            if self.owns(partition):
+                await asyncio.gather(*(self._copy(message, partition, receipt, sequence)
+                                       for receipt, (message, sequence) in zip(receipts, held, strict=True)))
+        except BaseException:
+            put = False
+            for send in sends:
+                self.inbox.remove(send.instance_id, [send.message_id])
+                self._withdraw(send.message_id)
+            raise
+        finally:
+            for send, gate in zip(sends, gates, strict=True):
+                self._gates.pop(send.message_id, None)
+                if not gate.done():
+                    gate.set_result(put)
+
+    def _withdraw(self, message_id: str) -> None:
+        self._withdrawn[message_id] = None
+        while len(self._withdrawn) > _WITHDRAWN:
+            self._withdrawn.popitem(last=False)
 
     def _hold(self, partition: int, held: list[tuple[Message, int]]) -> None:
         for message, sequence in held:

@@ -9,7 +9,9 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
    this host is handed over while the batch is on the way (work items run, receivers'
    episodes run, children too: :mod:`.children`), but counts only once it is durable
    (:meth:`.Delivery.ahead`);
-3. at the same time, as each can be redone from the sentinel: the ``Instances`` row (from
+3. at the same time, as each can be redone from the sentinel, and after the instance's lock
+   is released (its next episode runs meanwhile; its checkpoint waits: :mod:`.followups`):
+   the ``Instances`` row (from
    the snapshot in the sentinel; put off while only progress changes, :mod:`.rows`); the
    outbox (child instance rows, then their start messages; messages and work items; ids
    are deterministic, and a receiver drops ids it already holds or consumed; what this
@@ -33,21 +35,20 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...aio import gather_all
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
-from . import rows
 from .checkpoint import Outbox
 from .children import Children
 from .commit import Prepared, prepare, prepare_outbox
 from .deferred import Deferred
-from .delivery import Delivery, Keep, Original
+from .delivery import Delivery
+from .followups import FollowUps, FollowUpSteps
 from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
@@ -57,16 +58,16 @@ if TYPE_CHECKING:
     from .recovery import Recovery
 
 log = logging.getLogger("devhost.store.azure")
-_RECENT = 100_000
 
 
-class Orchestrations:
+class Orchestrations(FollowUpSteps):
     def __init__(self, hub: Hub, inbox: Inbox, owns: Callable[[int], bool], holds: Callable[[int], bool]) -> None:
         self.hub = hub
         self.inbox = inbox
         self.owns = owns
         self.holds = holds
         self.deferred = Deferred(self._settled)
+        self.follow_ups = FollowUps()
         self.cache: dict[str, InstanceState] = {}
         self.locks: dict[str, str] = {}
         self.delivery: Delivery  # set by the store (it needs the work items too)
@@ -120,7 +121,7 @@ class Orchestrations:
         if cached and _restarted_elsewhere(state, entries):
             self.cache.pop(instance_id, None)
             state = await self.state(instance_id)
-        if state.needs_recovery:
+        if state.needs_recovery and not self.follow_ups.pending(instance_id):
             return None  # its last checkpoint waits for the partition's horizon (.recovery)
         state.adopt_start(b.message for b in entries)
         duplicates = [
@@ -150,7 +151,7 @@ class Orchestrations:
         if self.holds(state.partition):
             self.cache[instance_id] = state  # most recently used last
             self._evict()
-        if state.needs_recovery:
+        if state.needs_recovery and not self.follow_ups.pending(instance_id):
             await self.recovery.finish(state)
         return state
 
@@ -159,6 +160,7 @@ class Orchestrations:
         instance_id = item.instance_id
         if self.locks.get(instance_id) != item.lock_token:
             raise WorkItemLost(f"instance {instance_id} is not locked by this work item")
+        follow_up: asyncio.Future[None] | None = None
         try:
             if not self.holds(self.hub.names.partition(instance_id)):
                 raise WorkItemLost(f"this host no longer owns the partition of instance {instance_id}")
@@ -173,24 +175,13 @@ class Orchestrations:
             outbox, handed = await self._checkpoint(state, prepared, commit.consumed)
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
-            await gather_all(  # independent once the checkpoint is durable: one round trip of latency
-                self._row(state, prepared.row),
-                self._send(outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob), handed),
-                self._delete(instance_id, list(commit.consumed)),
-            )
-            state.needs_recovery = False
-            if prepared.outbox or carried:
-                due = time.monotonic() + self.hub.options.checkpoint_mark_delay
-                state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
-            if (state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox
-                    and not self.deferred.open(instance_id)):
-                self.cache.pop(instance_id, None)  # done: read it again if anything still comes
-        except StoreError as exc:
-            if not isinstance(exc, WorkItemLost) and instance_id in self.cache:
-                self.cache[instance_id].mark_due = time.monotonic()  # retry the follow-up soon
-            raise
+            taken = self._consume(instance_id, list(commit.consumed))
+            follow_up = self.follow_ups.start(
+                instance_id, self._follow_up(state, prepared, outbox, handed, bool(carried), taken))
         finally:
-            self._unlock(instance_id, item.lock_token)
+            self._unlock(instance_id, item.lock_token)  # the next episode may run during the follow-up
+        if follow_up is not None:
+            await asyncio.shield(follow_up)
 
     async def abandon(self, item: OrchestrationWorkItem) -> None:
         self._unlock(item.instance_id, item.lock_token)
@@ -208,6 +199,9 @@ class Orchestrations:
         try:
             if not await self.delivery.passed(consumed):
                 raise WorkItemLost(f"instance {state.instance_id} consumed a message of a checkpoint never written")
+            await self.follow_ups.wait(state.instance_id)
+            if state.needs_recovery:
+                raise WorkItemLost(f"the last checkpoint of instance {state.instance_id} is unfinished")
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
         except BaseException as exc:
             self.delivery.confirm(ahead, None)
@@ -233,35 +227,6 @@ class Orchestrations:
         outbox, originals = await prepare_outbox(self.hub, commit.messages, commit.activities, commit.started)
         await self._send(outbox, originals)
         await self._delete(instance_id, list(commit.consumed))
-
-    # --- follow-up steps --------------------------------------------------------------------------
-    async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
-        if state.row_inserting is not None:
-            await asyncio.shield(state.row_inserting)  # a client's insert of the Pending row
-            state.row_inserting = None
-        if not rows.put_off(self.hub, state, columns):
-            await self._write_row(state, columns)
-
-    async def _write_row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
-        if not await rows.write(self.hub, state, columns):
-            self.cache.pop(state.instance_id, None)
-
-    async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None,
-                    handed: Container[str] = ()) -> None:
-        starts = await self.children.create(outbox.children, handed, keep)
-        await self.delivery.send([*outbox.sends, *starts], originals, early=True, keep=keep)  # the sentinel keeps them
-
-    async def _delete(self, instance_id: str, message_ids: list[str]) -> None:
-        """Delete consumed messages (every queue copy) and remember their ids."""
-        for message_id in message_ids:
-            self._recent[(instance_id, message_id)] = None
-        while len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
-        self.deferred.settle(message_ids)  # kept ones: consumed by a durable checkpoint
-        self.delivery.durable(message_ids)
-        taken = self.inbox.remove(instance_id, message_ids)
-        await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
-                               for b in taken for r in b.copies.values()))
 
     # --- checkpoint marks -------------------------------------------------------------------------
     async def _mark(self, state: InstanceState) -> None:
@@ -289,12 +254,13 @@ class Orchestrations:
         write rows put off: at most ``row_budget`` of them, those waiting longest first (the rest
         wait for the next round: under load, list queries lag rather than the work)."""
         now = time.monotonic()
-        due = [s for s in self.cache.values()
-               if s.mark_due is not None and s.mark_due <= now and s.instance_id not in self.locks]
+        due = [s for s in self.cache.values() if s.mark_due is not None and s.mark_due <= now
+               and s.instance_id not in self.locks and not self.follow_ups.pending(s.instance_id)]
         due.sort(key=lambda s: s.row_written_at)
         for state in due:
             instance_id = state.instance_id
-            if instance_id in self.locks or self.cache.get(instance_id) is not state:
+            if (instance_id in self.locks or self.cache.get(instance_id) is not state
+                    or self.follow_ups.pending(instance_id)):
                 continue
             if state.row_pending is not None and row_budget is not None:
                 if row_budget <= 0:
@@ -332,6 +298,7 @@ class Orchestrations:
         locked come back when their lock runs out)."""
         while wait and any(self.hub.names.partition(i) == partition for i in self.locks):
             await self.hub.wall.sleep(0.05)
+        await self.follow_ups.drain(i for i, s in self.cache.items() if s.partition == partition)
         await self.delivery.flush_partition(partition)
         for state in [s for s in self.cache.values() if s.partition == partition]:
             if state.mark_due is not None and state.instance_id not in self.locks:
@@ -390,7 +357,7 @@ class Orchestrations:
             if excess <= 0:
                 break
             if (instance_id not in self.locks and state.mark_due is None and not state.needs_recovery
-                    and not self.deferred.open(instance_id)):
+                    and not self.deferred.open(instance_id) and not self.follow_ups.pending(instance_id)):
                 del self.cache[instance_id]
                 excess -= 1
 

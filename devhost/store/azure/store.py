@@ -161,6 +161,7 @@ class AzureStore:
     async def close(self) -> None:
         """Stop background work, hand back partitions and prefetched work items, disconnect."""
         await self.pump.stop()
+        await self.orchestrations.follow_ups.drain()
         if self._opened and self.options.dispatch:
             for step in (self._flush_kept, self.work_items.release, self.leases.release_all):
                 try:
@@ -171,6 +172,7 @@ class AzureStore:
 
     async def halt(self) -> None:
         """Stop dead, leaving leases, locks and messages as a killed process would (crash tests)."""
+        self.orchestrations.follow_ups.cancel()
         await self.pump.stop()
         await self._disconnect()
 
@@ -289,7 +291,7 @@ class AzureStore:
 
     async def send_messages(self, messages: Sequence[Message]) -> None:
         sends = await asyncio.gather(*(envelopes.prepare_message(m, self.hub.payloads) for m in messages))
-        await self.orchestrations.delivery.send(sends, {m.message_id: m for m in messages})
+        await self.orchestrations.delivery.send(sends, {m.message_id: m for m in messages}, gated=True)
 
     # --- orchestration dispatcher -----------------------------------------------------------------
     async def lock_orchestration_work_item(self, now: datetime) -> OrchestrationWorkItem | None:

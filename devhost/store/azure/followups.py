@@ -1,0 +1,143 @@
+"""The follow-up steps of a checkpoint, run once the instance's lock is released.
+
+Once a checkpoint is durable, what is left (the ``Instances`` row, the outbox, deleting the
+consumed queue messages) can be redone from its sentinel, so the instance's next episode
+need not wait for it: the episode runs meanwhile, and only its own checkpoint waits for the
+follow-up (:meth:`FollowUps.wait`), which keeps one instance's writes in their order.  The
+commit that started it still returns only once it is over (and fails with it).  A follow-up
+that fails leaves the checkpoint to recovery, and the checkpoint that waited for it is not
+written (its work item is lost, its messages come back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Container, Coroutine, Iterable
+from typing import Any
+
+from ...aio import gather_all
+from ...errors import WorkItemLost
+from . import rows
+from .checkpoint import Outbox
+from .children import Children
+from .commit import Prepared
+from .deferred import Deferred
+from .delivery import Delivery, Keep, Original
+from .hub import Hub
+from .inbox import Buffered, Inbox
+from .state import InstanceState
+
+_RECENT = 100_000
+
+
+class FollowUps:
+    """At most one follow-up in flight per instance (the next starts after the next checkpoint)."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Future[None]] = {}
+
+    def start(self, instance_id: str, step: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        task = asyncio.ensure_future(step)
+        self._tasks[instance_id] = task
+        task.add_done_callback(lambda t: self._done(instance_id, t))
+        return task
+
+    def pending(self, instance_id: str) -> bool:
+        return instance_id in self._tasks
+
+    async def wait(self, instance_id: str) -> None:
+        """Until the instance's follow-up (if any) is over; its outcome is the instance's state."""
+        task = self._tasks.get(instance_id)
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    async def drain(self, instance_ids: Iterable[str] | None = None) -> None:
+        """Until the follow-ups of ``instance_ids`` (default: all) are over."""
+        wanted = set(self._tasks) if instance_ids is None else set(instance_ids) & set(self._tasks)
+        await asyncio.gather(*(asyncio.shield(self._tasks[i]) for i in wanted), return_exceptions=True)
+
+    def cancel(self) -> None:
+        """Cut them off where they are, as a killed process would (crash tests)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    def _done(self, instance_id: str, task: asyncio.Future[None]) -> None:
+        if self._tasks.get(instance_id) is task:
+            del self._tasks[instance_id]
+        if not task.cancelled():
+            task.exception()  # retrieved: the checkpoint's committer reports it
+
+
+class FollowUpSteps:
+    """The steps themselves, for :class:`~.orchestrations.Orchestrations` (and its recovery)."""
+
+    hub: Hub
+    inbox: Inbox
+    cache: dict[str, InstanceState]
+    locks: dict[str, str]
+    deferred: Deferred
+    delivery: Delivery
+    children: Children
+    _recent: OrderedDict[tuple[str, str], None]
+
+    async def _follow_up(self, state: InstanceState, prepared: Prepared, outbox: Outbox, handed: set[str],
+                         carried: bool, taken: list[Buffered]) -> None:
+        """Row, outbox and queue deletions of a durable checkpoint: independent of each other
+        (one round trip of latency); on failure the checkpoint is left to recovery."""
+        instance_id = state.instance_id
+        try:
+            await gather_all(
+                self._row(state, prepared.row),
+                self._send(outbox, prepared.originals, (instance_id, prepared.sentinel.outbox_blob), handed),
+                self._delete_copies(taken),
+            )
+        except Exception as exc:  # finished from the sentinel: by housekeeping, or the next owner
+            if not isinstance(exc, WorkItemLost) and self.cache.get(instance_id) is state:
+                state.mark_due = time.monotonic()  # retry soon
+            raise
+        state.needs_recovery = False
+        if prepared.outbox or carried:
+            due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+            state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
+        if (state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox
+                and not self.deferred.open(instance_id) and instance_id not in self.locks
+                and self.cache.get(instance_id) is state):
+            self.cache.pop(instance_id, None)  # done: read it again if anything still comes
+
+    async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if state.row_inserting is not None:
+            await asyncio.shield(state.row_inserting)  # a client's insert of the Pending row
+            state.row_inserting = None
+        if not rows.put_off(self.hub, state, columns):
+            await self._write_row(state, columns)
+
+    async def _write_row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
+        if not await rows.write(self.hub, state, columns) and self.cache.get(state.instance_id) is state:
+            self.cache.pop(state.instance_id, None)
+
+    async def _send(self, outbox: Outbox, originals: dict[str, Original], keep: Keep | None = None,
+                    handed: Container[str] = ()) -> None:
+        starts = await self.children.create(outbox.children, handed, keep)
+        await self.delivery.send([*outbox.sends, *starts], originals, early=True, keep=keep)  # the sentinel keeps them
+
+    async def _delete(self, instance_id: str, message_ids: list[str]) -> None:
+        """Delete consumed messages (every queue copy) and remember their ids."""
+        await self._delete_copies(self._consume(instance_id, message_ids))
+
+    def _consume(self, instance_id: str, message_ids: list[str]) -> list[Buffered]:
+        """Remember consumed messages and take them out of the inbox; their queue copies, to delete."""
+        for message_id in message_ids:
+            self._recent[(instance_id, message_id)] = None
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        self.deferred.settle(message_ids)  # kept ones: consumed by a durable checkpoint
+        self.delivery.durable(message_ids)
+        return self.inbox.remove(instance_id, message_ids)
+
+    async def _delete_copies(self, taken: list[Buffered]) -> None:
+        await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
+                               for b in taken for r in b.copies.values()))
