@@ -298,11 +298,17 @@ class Delivery:
             if not pairs:
                 return
             fresh, held = [s for s, _ in pairs], [h for _, h in pairs]
+        await self._put(partition, queue, fresh, held, hold=not early)
+
+    async def _put(self, partition: int, queue: Any, sends: list[Send], held: list[tuple[Message, int]], *,
+                   hold: bool) -> None:
+        """Put ``sends`` (invisible: this host holds them) and add the queue copies to the inbox
+        (``hold``: hold them there first)."""
         invisible = self.hub.options.lock_seconds
-        receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in fresh))
+        receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in sends))
         if not self.owns(partition):
             return  # lost the partition meanwhile: its new owner receives them when they show
-        if not early:
+        if hold:
             self._hold(partition, held)
         await asyncio.gather(*(self._copy(message, partition, receipt, sequence)
                                for receipt, (message, sequence) in zip(receipts, held, strict=True)))
@@ -314,11 +320,7 @@ class Delivery:
         self._hold(partition, held)
         put = True
         try:
-            invisible = self.hub.options.lock_seconds
-            receipts = await asyncio.gather(*(queue.put(s.body, invisible_for=invisible) for s in sends))
-            if self.owns(partition):
-                await asyncio.gather(*(self._copy(message, partition, receipt, sequence)
-                                       for receipt, (message, sequence) in zip(receipts, held, strict=True)))
+            await self._put(partition, queue, sends, held, hold=False)
         except BaseException:
             put = False
             for send in sends:
