@@ -131,8 +131,8 @@ async def run_workflows(args: argparse.Namespace, stores: list[str]) -> list[str
     lat = {store: await workflows.latencies(store, args.workflow_rounds, args.log_dir) for store in stores}
     ratios = {}
     if args.latency_ms > 0:
-        ratios = {store: await workflows.model_ratios(store, args.latency_ms, max(1, args.workflow_rounds // 2),
-                                                      args.log_dir) for store in stores}
+        ratios = {store: await workflows.model_ratios(store, args.latency_ms, args.workflow_rounds, args.log_dir)
+                  for store in stores}
     load = await workflows.concurrent("azurite", args.concurrent, args.log_dir) if args.concurrent else None
     return workflows.report(stores, lat, ratios, args.latency_ms, load)
 
