@@ -2,8 +2,9 @@
 
 ``AppHost.start(store, env)`` runs ``python -m devhost start <repo> --store ...`` on a free
 port with its logs in a file, waits for the banner, and on exit reads the process's peak
-resident set size (``VmHWM``) before stopping it.  ``run_workflow`` starts one workflow with
-``POST /api/workflows/{name}`` and polls ``GET /api/workflows/{id}`` until it is terminal.
+resident set size (``VmHWM``) before stopping it (``cpu_seconds``: the CPU it used so far).
+``run_workflow`` starts one workflow with ``POST /api/workflows/{name}`` and polls
+``GET /api/workflows/{id}`` until it is terminal.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (``/proc``); 0 when unknown."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 @dataclass
 class AppHost:
     url: str
@@ -106,6 +115,10 @@ class AppHost:
             log_file.close()
             if store == "azurite":
                 await forget(hub, env)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the devhost process has used so far."""
+        return cpu_seconds(self.process.pid)
 
     async def start_workflow(self, workflow: str, body: dict[str, Any]) -> str:
         """``POST /api/workflows/{workflow}``; the instance id."""

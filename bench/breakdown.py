@@ -120,8 +120,7 @@ async def main(store: str, latency_ms: float, log_dir: Path, runs: int) -> None:
     async with FakeOpenAIServer.start() as server:
 
         def slow(request: RecordedRequest) -> Reply:
-            now = time.time()
-            calls.append((now, now + delay, _agent(request)))
+            calls.append((request.arrived, request.arrived + delay, _agent(request)))
             return dataclasses.replace(server.default_reply(request), delay=delay)
 
         server.responder = slow

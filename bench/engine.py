@@ -128,13 +128,14 @@ def main() -> None:
 
 
 async def run_workflows(args: argparse.Namespace, stores: list[str]) -> list[str]:
-    lat = {store: await workflows.latencies(store, args.workflow_rounds, args.log_dir) for store in stores}
+    cpu: dict[str, dict[str, list[float]]] = {store: {} for store in stores}
+    lat = {store: await workflows.latencies(store, args.workflow_rounds, args.log_dir, cpu[store]) for store in stores}
     ratios = {}
     if args.latency_ms > 0:
         ratios = {store: await workflows.model_ratios(store, args.latency_ms, args.workflow_rounds, args.log_dir)
                   for store in stores}
     load = await workflows.concurrent("azurite", args.concurrent, args.log_dir) if args.concurrent else None
-    return workflows.report(stores, lat, ratios, args.latency_ms, load)
+    return workflows.report(stores, lat, ratios, args.latency_ms, load, cpu)
 
 
 def engine_report(args: argparse.Namespace, peer: dict[str, list[float]],

@@ -54,16 +54,21 @@ def body(i: int = 0) -> dict[str, Any]:
     return {"text": f"{TEXT} (run {i})", "title": f"bench {i}"}
 
 
-async def latencies(store: str, rounds: int, log_dir: Path) -> dict[str, list[float]]:
-    """Seconds per run of each workflow with offline agents (after one warm-up each)."""
+async def latencies(store: str, rounds: int, log_dir: Path,
+                    cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Seconds per run of each workflow with offline agents (after one warm-up each); ``cpu``
+    gets the devhost process's CPU seconds per run (the client's status requests included)."""
     out: dict[str, list[float]] = {w: [] for w in WORKFLOWS}
     async with AppHost.start(store, base_env(log_dir), log_dir) as host:
         for workflow in WORKFLOWS:
             for i in range(rounds + 1):
+                before = host.cpu_seconds()
                 seconds, status = await host.run_workflow(workflow, body(i))
                 _check(workflow, status)
                 if i:
                     out[workflow].append(seconds)
+                    if cpu is not None:
+                        cpu.setdefault(workflow, []).append(host.cpu_seconds() - before)
     return out
 
 
@@ -122,16 +127,20 @@ def _check(workflow: str, status: dict[str, Any]) -> None:
 
 def report(
     stores: list[str], lat: dict[str, dict[str, list[float]]], ratios: dict[str, dict[str, list[float]]],
-    latency_ms: float, load: dict[str, float] | None,
+    latency_ms: float, load: dict[str, float] | None, cpu: dict[str, dict[str, list[float]]] | None = None,
 ) -> list[str]:
-    lines = ["", "workflows over HTTP, offline agents, POST to terminal status (median ms, min-max):"]
-    lines.append("  workflow     " + "".join(f"{s:>26}" for s in stores))
+    cpu = cpu or {}
+    lines = ["", "workflows over HTTP, offline agents, POST to terminal status (median ms, min-max; "
+             "devhost CPU ms per run, median):"]
+    lines.append("  workflow     " + "".join(f"{s:>36}" for s in stores))
     for workflow in WORKFLOWS:
         cells = []
         for store in stores:
             values = [v * 1000 for v in lat[store][workflow]]
-            cells.append(f"{statistics.median(values):10.0f} ({min(values):5.0f}-{max(values):5.0f})")
-        lines.append(f"  {workflow:12} " + "".join(f"{c:>26}" for c in cells))
+            used = cpu.get(store, {}).get(workflow)
+            cells.append(f"{statistics.median(values):10.0f} ({min(values):5.0f}-{max(values):5.0f})"
+                         + (f"  cpu {statistics.median(used) * 1000:4.0f}" if used else ""))
+        lines.append(f"  {workflow:12} " + "".join(f"{c:>36}" for c in cells))
     if ratios:
         lines.append(f"\nmodel-latency ratio, fake OpenAI at {latency_ms:g} ms per call: wall time / critical-path "
                      "model time (median; target <= 1.10 for parallel and pipeline on azurite):")

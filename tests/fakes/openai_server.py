@@ -41,6 +41,8 @@ class Reply:
     raw: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    """Seconds from the request's arrival to the answer: a fixed model latency, which the
+    server's own work on the request (reading, checking, scripting it) is part of."""
     hang: bool = False
     usage: tuple[int, int] | str | None = "auto"
     """``(prompt, completion)``; ``"auto"`` counts characters / 4; ``None`` leaves usage out."""
@@ -104,6 +106,8 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    arrived: float = 0.0
+    """``time.time()`` when the server began handling the request (before reading its body)."""
 
     @property
     def deployment(self) -> str | None:
@@ -138,6 +142,8 @@ class FakeOpenAIServer:
 
     def __init__(self, *, deployments: set[str] | None = None, response_model: str | None = None) -> None:
         self.requests: list[RecordedRequest] = []
+        self.latencies: list[float] = []
+        """Seconds from each request's arrival to its answer, in the order they were answered."""
         self.deployments = deployments
         self.response_model = response_model
         self.responder: Responder = self.default_reply
@@ -198,12 +204,19 @@ class FakeOpenAIServer:
 
     # --- protocol -------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        arrived, started = time.time(), time.monotonic()
+        response = await self._answer(request, arrived, started)
+        self.latencies.append(time.monotonic() - started)
+        return response
+
+    async def _answer(self, request: web.Request, arrived: float, started: float) -> web.StreamResponse:
         try:
             body: Any = await request.json()
         except ValueError:
             body = await request.text()
         recorded = RecordedRequest(
-            request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body
+            request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body,
+            arrived,
         )
         self.requests.append(recorded)
         invalid = strict_schema_problem(body)
@@ -219,8 +232,9 @@ class FakeOpenAIServer:
         if reply.hang:
             await self._stopping.wait()
             return web.Response(status=503)
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        remaining = reply.delay - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
         return self._render(reply, recorded)
 
     def _azure_checks(self, recorded: RecordedRequest) -> Reply | None:
