@@ -8,6 +8,7 @@ nodes: pending, running, completed, failed, skipped, waiting.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Mapping
@@ -60,6 +61,9 @@ class Graph:
     def render(self, states: Mapping[str, str] | None = None) -> str:
         """The mermaid text, each node styled by ``states`` (missing nodes are pending)."""
         states = states or {}
+        return _render(self, tuple(states.get(node, PENDING) for node in self.nodes))
+
+    def _draw(self, states: Mapping[str, str]) -> str:
         lines = [f"flowchart {self.direction}", *(f"  {line}" for line in self.source.splitlines())]
         lines += [f"  classDef {state} {STYLES[state]}" for state in STATES]
         by_state: dict[str, list[str]] = {}
@@ -68,3 +72,9 @@ class Graph:
             by_state.setdefault(state if state in STYLES else PENDING, []).append(node)
         lines += [f"  class {','.join(nodes)} {state}" for state, nodes in by_state.items()]
         return "\n".join(lines) + "\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _render(graph: Graph, states: tuple[str, ...]) -> str:
+    """Rendering is pure, and a replay publishes the same few states many times: draw each once."""
+    return graph._draw(dict(zip(graph.nodes, states, strict=True)))

@@ -39,6 +39,6 @@ async def save_workflow_result(record: dict[str, Any]) -> str | None:
         return None
     container = results_container()
     name = f"{record['workflow']}/{record['instance_id']}.json"
-    body = json.dumps(record["state"], ensure_ascii=False, indent=2).encode("utf-8")
+    body = json.dumps(record["state"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")  # C encoder
     await upload_blob(storage, container, name, body)
     return f"{container}/{name}"

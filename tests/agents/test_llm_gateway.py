@@ -195,6 +195,16 @@ async def test_garbled_response_body_is_transient(openai_backend):
     assert caught.value.kind == "bad_response"
 
 
+@pytest.mark.parametrize("body", [{"object": "chat.completion", "choices": []}, ["not", "an", "object"],
+                                  {"choices": ["not a choice"]}])
+async def test_a_json_reply_without_a_usable_choice_is_transient(openai_backend, body):
+    """The reply is read as plain JSON (not the SDK's typed model): every shape it can take is checked."""
+    openai_backend.script(Reply(body=body))
+    with pytest.raises(TransientAgentError) as caught:
+        await complete(AGENTS[SUMMARIZE], documents_payload())
+    assert caught.value.kind == "bad_response"
+
+
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
