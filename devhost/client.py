@@ -64,6 +64,7 @@ class TaskHubClient:
                 f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
                 f"Additional info: The following are the known orchestrator functions: {known}."
             )
+        new_id = not instance_id
         instance_id = validate_instance_id(instance_id) if instance_id else uuid.uuid4().hex
         now = self.clock.now()
         execution_id = h.new_execution_id()
@@ -75,7 +76,8 @@ class TaskHubClient:
         started = h.execution_started(
             now, instance_id=instance_id, execution_id=execution_id, name=registered, input=input, version=version
         )
-        await self.store.create_instance(instance, Message(_message_id(), instance_id, started, execution_id))
+        await self.store.create_instance(
+            instance, Message(_message_id(), instance_id, started, execution_id), new_id=new_id)
         return instance_id
 
     async def get(self, instance_id: str) -> OrchestrationInstance:

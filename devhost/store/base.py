@@ -179,13 +179,16 @@ class TaskHubStore(Protocol):
 
     # --- client operations -------------------------------------------------------------
     async def create_instance(
-        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False
+        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False,
+        new_id: bool = False,
     ) -> None:
         """Write the instance row (Pending) and enqueue its ``ExecutionStarted`` message.
 
         Raises ``InstanceAlreadyExists`` when an instance with that id is Pending, Running,
         Suspended or ContinuedAsNew (unless ``overwrite_running``); a terminal instance is
-        replaced (its history is discarded, ``generation`` increases).
+        replaced (its history is discarded, ``generation`` increases).  ``new_id``: the host
+        has just generated the id (a random UUID), so no instance can have it yet and a store
+        need not look for one.
         """
 
     async def get_instance(self, instance_id: str) -> OrchestrationInstance | None:

@@ -61,7 +61,8 @@ class MemoryStore:
 
     # --- client operations -------------------------------------------------------------
     async def create_instance(
-        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False
+        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False,
+        new_id: bool = False,
     ) -> None:
         existing = self._instances.get(instance.instance_id)
         if existing is not None:

@@ -204,6 +204,27 @@ async def test_an_instance_started_and_run_by_its_owner_is_never_read_back(durab
     assert store.calls.by_kind["table.query"] == 0  # its history (it has none) was not read
 
 
+async def test_a_start_without_an_id_does_not_look_for_an_instance_that_cannot_exist(durable):
+    """``start_new`` without an instance id: the host makes a random one (as the extension
+    does), so it skips the existence read it makes for an id the caller chose; both run alike."""
+    from devhost.clock import SystemClock
+    from devhost.client import TaskHubClient
+
+    store = await durable.open()
+    client = TaskHubClient(store, SystemClock(), {"orch": "orch"})
+    before = store.calls.by_kind["table.get"]
+    generated = await client.start("orch", input='"x"')
+    assert store.calls.by_kind["table.get"] == before
+    chosen = await client.start("orch", "chosen-id", input='"y"')
+    assert store.calls.by_kind["table.get"] == before + 1  # a chosen id may be running already: asked first
+    for instance_id in (generated, chosen):
+        item = await lock(store, wait=WAIT)
+        await store.complete_orchestration_work_item(item, episode(item, RuntimeStatus.COMPLETED, output='"ok"'))
+    reader = await durable.open(dispatch=False)
+    for instance_id in (generated, chosen):
+        assert (await reader.get_instance(instance_id)).runtime_status is RuntimeStatus.COMPLETED
+
+
 async def test_a_first_checkpoint_waits_for_its_clients_row_insert_rather_than_race_it(durable):
     """The start message goes out before the client inserts the Pending row, so the owner's
     first checkpoint can come first: in one host it waits for that insert (one insert, no

@@ -202,15 +202,17 @@ class AzureStore:
 
     # --- client operations ------------------------------------------------------------------------
     async def create_instance(
-        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False
+        self, instance: OrchestrationInstance, start: Message, *, overwrite_running: bool = False,
+        new_id: bool = False,
     ) -> None:
         """The start message first, then the row: a start cut off by a crash either never
         appears (no message) or runs (the partition owner takes the instance from its
         ``ExecutionStarted``, :meth:`.InstanceState.adopt_start`), so it is never stuck Pending,
-        and a start retried with the same id after a crash answers as for any other instance."""
+        and a start retried with the same id after a crash answers as for any other instance.
+        An id the host just generated (``new_id``) is not looked up: one round trip less."""
         instance_id = instance.instance_id
         instances = self.hub.instances
-        found = await instances.get(instance_id)
+        found = None if new_id else await instances.get(instance_id)
         generation = self._generation(instance_id, found, overwrite_running)
         row = replace(instance, generation=generation)
         start = replace(start, event={**start.event, "Generation": generation})
@@ -239,7 +241,7 @@ class AzureStore:
                     await instances.replace(instance_id, columns, found[1])
                 return
             except RowConflict:
-                found = await instances.get(instance_id)
+                found = None if new_id else await instances.get(instance_id)
                 if found is not None and found[0].get("ExecutionId") == instance.execution_id:
                     return  # the partition owner ran the start first and wrote the row
                 self._generation(instance_id, found, overwrite_running)
