@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from devhost.client import TaskHubClient
+from devhost.clock import SystemClock
+from devhost.errors import InstanceAlreadyExists
 from devhost.store.base import (
     EpisodeCommit,
     RuntimeStatus,
@@ -207,9 +210,6 @@ async def test_an_instance_started_and_run_by_its_owner_is_never_read_back(durab
 async def test_a_start_without_an_id_does_not_look_for_an_instance_that_cannot_exist(durable):
     """``start_new`` without an instance id: the host makes a random one (as the extension
     does), so it skips the existence read it makes for an id the caller chose; both run alike."""
-    from devhost.clock import SystemClock
-    from devhost.client import TaskHubClient
-
     store = await durable.open()
     client = TaskHubClient(store, SystemClock(), {"orch": "orch"})
     before = store.calls.by_kind["table.get"]
@@ -217,12 +217,37 @@ async def test_a_start_without_an_id_does_not_look_for_an_instance_that_cannot_e
     assert store.calls.by_kind["table.get"] == before
     chosen = await client.start("orch", "chosen-id", input='"y"')
     assert store.calls.by_kind["table.get"] == before + 1  # a chosen id may be running already: asked first
-    for instance_id in (generated, chosen):
+    locked = set()
+    for _ in range(2):
         item = await lock(store, wait=WAIT)
+        locked.add(item.instance_id)
         await store.complete_orchestration_work_item(item, episode(item, RuntimeStatus.COMPLETED, output='"ok"'))
+    assert locked == {generated, chosen}
     reader = await durable.open(dispatch=False)
     for instance_id in (generated, chosen):
         assert (await reader.get_instance(instance_id)).runtime_status is RuntimeStatus.COMPLETED
+
+
+async def test_a_start_that_loses_the_race_for_its_id_to_another_client_is_refused(durable):
+    """Both clients found no row; the second insert conflicts, the row is read again, and as
+    the winner's instance is Pending (running) the loser gets ``InstanceAlreadyExists``."""
+    first = await durable.open(dispatch=False)
+    second = await durable.open(dispatch=False)
+    real_get = second.hub.instances.get
+    looked: list[str] = []
+
+    async def get_before_the_winner(instance_id: str):
+        looked.append(instance_id)
+        return None if len(looked) == 1 else await real_get(instance_id)
+
+    second.hub.instances.get = get_before_the_winner
+    winner = instance("raced-id", input='"first"')
+    await first.create_instance(winner, start_of(winner))
+    loser = instance("raced-id", execution_id="e-other", input='"second"')
+    with pytest.raises(InstanceAlreadyExists):
+        await second.create_instance(loser, start_of(loser))
+    assert looked == ["raced-id", "raced-id"]
+    assert (await first.get_instance("raced-id")).execution_id == winner.execution_id
 
 
 async def test_a_first_checkpoint_waits_for_its_clients_row_insert_rather_than_race_it(durable):

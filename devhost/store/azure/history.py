@@ -142,7 +142,10 @@ class HistoryTable:
 
 
 def _chunks(entities: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Split rows into transactions of at most 99 rows (plus the sentinel) and ~3.5 MB."""
+    """Split rows into transactions of at most 99 rows (plus the sentinel) and ~3.5 MB (one
+    transaction without measuring when even the worst case of escaping fits)."""
+    if len(entities) <= MAX_ROWS_PER_BATCH and sum(map(_bound, entities)) <= MAX_BATCH_BYTES:
+        return [entities]
     chunks: list[list[dict[str, Any]]] = [[]]
     size = 0
     for entity in entities:
@@ -157,3 +160,9 @@ def _chunks(entities: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _estimate(entity: dict[str, Any]) -> int:
     return len(json.dumps(entity, default=str))
+
+
+def _bound(entity: dict[str, Any]) -> int:
+    """At least :func:`_estimate` (a character encodes to at most twelve, a surrogate pair's
+    escapes; any other value, its name and punctuation, to at most 64), encoding nothing."""
+    return sum(12 * len(v) + len(k) + 8 if isinstance(v, str) else len(k) + 64 for k, v in entity.items())

@@ -241,7 +241,7 @@ class AzureStore:
                     await instances.replace(instance_id, columns, found[1])
                 return
             except RowConflict:
-                found = None if new_id else await instances.get(instance_id)
+                found = await instances.get(instance_id)
                 if found is not None and found[0].get("ExecutionId") == instance.execution_id:
                     return  # the partition owner ran the start first and wrote the row
                 self._generation(instance_id, found, overwrite_running)
