@@ -6,6 +6,9 @@ synchronous function in a thread pool.  devhost has one such loop per process, o
 thread, shared by every host started in the process, so user code never runs on (or blocks)
 the loop that serves HTTP.
 
+Orchestrator replays are the exception: while small, they run on the host's loop
+(:mod:`devhost.engine.placement`), as a pool thread would only take the same interpreter lock.
+
 Those threads share one interpreter lock with the host's own loop, where the real host runs in
 a process of its own: :func:`quicken_switching` lowers the interpreter's switch interval
 (``DEVHOST_SWITCH_INTERVAL`` seconds, default 0.001; ``0`` leaves Python's 0.005) so a thread
@@ -143,8 +146,11 @@ def running_calls() -> int:
         return _running
 
 
-async def call_orchestrator(handle: Callable[[str], str], context_json: str) -> str:
-    """Run an orchestrator handle (synchronous, CPU only) off the serving loop."""
+async def call_orchestrator(handle: Callable[[str], str], context_json: str, *, inline: bool = False) -> str:
+    """Run an orchestrator handle (synchronous, CPU only) on a worker thread, or right here when
+    ``inline`` (:mod:`devhost.engine.placement` decides)."""
+    if inline:
+        return handle(context_json)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_thread_pool(), handle, context_json)
 

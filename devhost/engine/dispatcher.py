@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from . import history as h
 from .activities import execute_activity
 from .entities import run_entity_batch
 from .episode import ActionCache, Episode, EpisodeStats
+from .placement import ReplayPlacement
 from .scheduling import Functions
 
 log = logging.getLogger("devhost.dispatcher")
@@ -75,6 +77,7 @@ class Dispatcher:
         )
         self.entities = {k: v.name for k, v in registry.entities.items()}
         self.cache = ActionCache()
+        self.placement = ReplayPlacement()
         self.stats = DispatcherStats()
         self._orchestrations = 0
         self._activities = 0
@@ -226,7 +229,13 @@ class Dispatcher:
 
     async def _invoke_orchestrator(self, name: str, context_json: str) -> str:
         handle = self.registry.orchestrators[name.lower()].fn
-        return await worker.call_orchestrator(handle, context_json)
+        if not self.placement.inline(name, len(context_json)):
+            return await worker.call_orchestrator(handle, context_json)
+        started = time.perf_counter()
+        try:
+            return await worker.call_orchestrator(handle, context_json, inline=True)
+        finally:
+            self.placement.observe(name, time.perf_counter() - started)
 
     async def _invoke_entity(self, name: str, context_json: str) -> str:
         handle = self.registry.entities[name.lower()].fn
