@@ -19,7 +19,7 @@ from . import azurite, worker
 from .backends import azure_storage_hub
 from .clock import Clock, SystemClock, VirtualClock
 from .dashboard.state import DASHBOARD, DASHBOARD_PATH
-from .engine import fastdates
+from .engine import fastdates, fastexecutor
 from .engine.dispatcher import Dispatcher, DispatcherOptions
 from .environment import HostEnvironment
 from .errors import DevhostError
@@ -120,6 +120,7 @@ class DevHost:
             environment.restore()
             raise
         fastdates.install()
+        fastexecutor.install()
         the_clock = _make_clock(clock)
         emulators: list[azurite.AzuriteProcess] = []
         dispatcher: Dispatcher | None = None
