@@ -91,7 +91,7 @@ def decode_event(columns: Mapping[str, Any]) -> HistoryEvent:
         elif key == "OrchestrationStatus" and isinstance(value, str):
             event[key] = _STATUS_CODES[value]
         elif isinstance(value, datetime):
-            event[key] = value.astimezone(UTC).strftime(_STAMP_FORMAT) + "0Z"
+            event[key] = _stamp(value)
         else:
             event[key] = value
     for key in _split(columns.get(NULL)):
@@ -204,8 +204,19 @@ def _canonical_moment(text: str) -> datetime | None:
     """The moment ``2024-05-01T10:00:00.1234560Z`` names, if the text is in exactly that form."""
     if not _CANONICAL_STAMP.fullmatch(text):
         return None
-    moment = datetime.strptime(text[:26], _STAMP_FORMAT).replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text[:26])  # strptime's result, about 30 times faster
+    except ValueError:  # digits of another script, which only strptime reads
+        moment = datetime.strptime(text[:26], _STAMP_FORMAT)
+    moment = moment.replace(tzinfo=UTC)
     return moment if moment.year >= 1601 else None  # Table storage dates start in 1601
+
+
+def _stamp(moment: datetime) -> str:
+    """``2024-05-01T10:00:00.1234560Z``: the canonical form of a moment (what ``strftime`` wrote)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}" \
+        f".{utc.microsecond:06d}0Z"
 
 
 def _is_int(value: Any) -> bool:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -53,6 +54,7 @@ def unsanitize_key(key: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def partition_of(instance_id: str, partition_count: int) -> int:
     """The control-queue index of an instance: FNV-1a 32-bit of its UTF-8 bytes."""
     value = _FNV_OFFSET

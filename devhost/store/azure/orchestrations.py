@@ -353,6 +353,8 @@ class Orchestrations(FollowUpSteps):
     def _evict(self) -> None:
         """Keep at most ``max_cached_instances`` idle instances in memory, least recently used out."""
         excess = len(self.cache) - self.hub.options.max_cached_instances
+        if excess <= 0:
+            return
         for instance_id, state in list(self.cache.items()):
             if excess <= 0:
                 break

@@ -111,7 +111,10 @@ def _from_edm(edm: str, value: Any) -> Any:
 
 
 def format_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``2024-05-01T10:00:00.123456Z`` (formatted by hand: ``strftime`` costs several times more)."""
+    utc = value.astimezone(UTC)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+            f".{utc.microsecond:06d}Z")
 
 
 def parse_datetime(text: str) -> datetime:
