@@ -26,6 +26,7 @@ from typing import Any
 
 from ...engine.history import EventType
 from ..base import HistoryEvent, OrchestrationInstance, RuntimeStatus
+from .rest.entities import format_datetime
 
 NULL = "_Null"
 JSON = "_Json"
@@ -213,10 +214,8 @@ def _canonical_moment(text: str) -> datetime | None:
 
 
 def _stamp(moment: datetime) -> str:
-    """``2024-05-01T10:00:00.1234560Z``: the canonical form of a moment (what ``strftime`` wrote)."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}" \
-        f".{utc.microsecond:06d}0Z"
+    """``2024-05-01T10:00:00.1234560Z``: the canonical form of a moment (seven fraction digits)."""
+    return format_datetime(moment)[:-1] + "0Z"
 
 
 def _is_int(value: Any) -> bool:
