@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 import openai
 
 from ..settings import AZURE_OPENAI, Settings
-from .chat import ChatBackend, pool
+from .chat import ChatBackend, http_client, pool
 from .errors import PermanentAgentError
 from .redact import register_secret
 
@@ -52,6 +52,7 @@ def backend(settings: Settings) -> ChatBackend:
             azure_ad_token_provider=_remembering(provider),
             timeout=settings.timeout_seconds,
             max_retries=settings.client_retries,
+            http_client=http_client(),
         )
 
     return ChatBackend.configured(AZURE_OPENAI, settings.azure_deployment, pool.get(key, make), settings)

@@ -97,6 +97,12 @@ class ChatBackend:
         return _reply(_decode(raw, agent), messages, agent)
 
 
+def http_client() -> Any:
+    """The SDK's own aiohttp transport (``openai[aiohttp]``), with the SDK's defaults: about a
+    quarter less CPU per request than its default httpx transport."""
+    return openai.DefaultAioHttpClient()
+
+
 def endpoint_host(client: openai.AsyncOpenAI) -> str:
     """``host[:port]`` of the client's endpoint, for failure messages (the URL's path and query are left out)."""
     url = client.base_url

@@ -34,7 +34,7 @@ def classify(exc: BaseException, agent: str | None = None, host: str | None = No
     if isinstance(exc, AgentError):
         return exc
     at = f" at {host}" if host else ""
-    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+    if isinstance(exc, TimeoutError | openai.APITimeoutError) and not _refused(exc):
         return TransientAgentError(f"the model{at} did not answer in time", kind="timeout", agent=agent)
     if isinstance(exc, openai.APIConnectionError):
         return TransientAgentError(f"connection to the model{at} failed: {_cause(exc)}", kind="connection",
@@ -117,8 +117,25 @@ def _is_content_filter(code: str | None, body: object) -> bool:
     return "content_filter" in text or "ResponsibleAIPolicyViolation" in text
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a "timeout" was a failed connection underneath: the SDK's aiohttp transport reports
+    a refused connection as a connect timeout, but the error it wraps is an ``OSError``."""
+    return _os_error(exc) is not None
+
+
+def _os_error(exc: BaseException) -> BaseException | None:
+    seen: set[int] = set()
+    link: BaseException | None = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, OSError) and not isinstance(link, TimeoutError):
+            return link
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def _cause(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc.__context__
+    cause = _os_error(exc) or exc.__cause__ or exc.__context__
     return type(cause).__name__ if cause else _first_line(exc)
 
 

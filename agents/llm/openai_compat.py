@@ -11,7 +11,7 @@ import hashlib
 import openai
 
 from ..settings import OPENAI, Settings
-from .chat import ChatBackend, pool
+from .chat import ChatBackend, http_client, pool
 
 _NO_KEY = "no-key"
 
@@ -26,6 +26,7 @@ def backend(settings: Settings) -> ChatBackend:
             api_key=settings.openai_api_key or _NO_KEY,
             timeout=settings.timeout_seconds,
             max_retries=settings.client_retries,
+            http_client=http_client(),
         )
 
     return ChatBackend.configured(OPENAI, settings.openai_model, pool.get(key, make), settings)
