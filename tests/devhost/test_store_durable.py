@@ -16,6 +16,7 @@ import pytest
 from devhost.client import TaskHubClient
 from devhost.clock import SystemClock
 from devhost.errors import InstanceAlreadyExists
+from devhost.store.azure import ended
 from devhost.store.base import (
     EpisodeCommit,
     RuntimeStatus,
@@ -30,6 +31,7 @@ from tests.devhost.store_kit import (
     lock_activity,
     raised,
     result_of,
+    run,
     scheduled,
     start_of,
     started,
@@ -277,3 +279,23 @@ async def test_a_first_checkpoint_waits_for_its_clients_row_insert_rather_than_r
     assert spent.get("table.insert") == 1 and "table.get" not in spent and spent.get("table.replace") == 1
     stored = await (await durable.open(dispatch=False)).get_instance("raced")
     assert (stored.runtime_status, stored.output) == (RuntimeStatus.COMPLETED, '"ok"')
+
+
+async def test_an_instance_that_ended_here_is_answered_from_memory_for_a_while(durable, monkeypatch):
+    """A client polling until the end reads the instance once more after its last checkpoint:
+    the host that ran it answers from memory (no row read) for ``ended_seconds``, and a purge
+    or a new start through it, or that time passing, means the row is read again."""
+    store = await durable.open(ended_seconds=30)
+    await run(store, "ends-here", RuntimeStatus.COMPLETED, output='"done"')
+    before = store.calls.by_kind["table.get"]
+    stored = await store.get_instance("ends-here")
+    assert (stored.runtime_status, stored.output) == (RuntimeStatus.COMPLETED, '"done"')
+    assert store.calls.by_kind["table.get"] == before
+    assert await store.purge_instance("ends-here")
+    assert await store.get_instance("ends-here") is None  # read again: gone
+
+    await run(store, "ends-later", RuntimeStatus.COMPLETED, output='"done"')
+    monkeypatch.setattr(ended, "monotonic", lambda: time.monotonic() + 31)
+    before = store.calls.by_kind["table.get"]
+    assert (await store.get_instance("ends-later")).runtime_status is RuntimeStatus.COMPLETED
+    assert store.calls.by_kind["table.get"] == before + 1  # kept too long: the row is read

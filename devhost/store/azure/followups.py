@@ -26,6 +26,7 @@ from .children import Children
 from .commit import Prepared
 from .deferred import Deferred
 from .delivery import Delivery, Keep, Original
+from .ended import Ended
 from .hub import Hub
 from .inbox import Buffered, Inbox
 from .state import InstanceState
@@ -78,6 +79,7 @@ class FollowUpSteps:
     hub: Hub
     inbox: Inbox
     cache: dict[str, InstanceState]
+    ended: Ended
     locks: dict[str, str]
     deferred: Deferred
     delivery: Delivery
@@ -107,6 +109,7 @@ class FollowUpSteps:
                 and not self.deferred.open(instance_id) and instance_id not in self.locks
                 and self.cache.get(instance_id) is state):
             self.cache.pop(instance_id, None)  # done: read it again if anything still comes
+            self.ended.keep(state.instance)  # but answer the status reads that follow
 
     async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
         if state.row_inserting is not None:

@@ -48,6 +48,8 @@ class AzureStoreOptions:
     """At most this many work items held (prefetched or kept) for keeping another one."""
     max_buffered: int = 5000
     max_cached_instances: int = 1000
+    ended_seconds: float = 10.0
+    """How long an instance that ended here is answered from memory (:mod:`.ended`)."""
     dispatch: bool = True
     """Take part in dispatching (leases, polling); ``False`` makes a client-only store."""
 

@@ -48,6 +48,7 @@ from .children import Children
 from .commit import Prepared, prepare, prepare_outbox
 from .deferred import Deferred
 from .delivery import Delivery
+from .ended import Ended
 from .followups import FollowUps, FollowUpSteps
 from .history import CheckpointConflict
 from .hub import Hub
@@ -69,6 +70,7 @@ class Orchestrations(FollowUpSteps):
         self.deferred = Deferred(self._settled)
         self.follow_ups = FollowUps()
         self.cache: dict[str, InstanceState] = {}
+        self.ended = Ended(hub.options.ended_seconds, hub.options.max_cached_instances)
         self.locks: dict[str, str] = {}
         self.delivery: Delivery  # set by the store (it needs the work items too)
         self.recovery: Recovery  # set by the store (it needs the pump)
@@ -88,7 +90,11 @@ class Orchestrations(FollowUpSteps):
         """A copy of the instance as of its last checkpoint, if this host holds it (the state is
         then the committed one: from the sentinel's snapshot when the row is behind)."""
         state = self.cache.get(instance_id)
-        if (state is None or state.instance is None or state.sentinel is None or state.fresh
+        if state is None:
+            ended = self.ended.get(instance_id)
+            return ended if ended is not None and self.holds(self.hub.names.partition(instance_id)) else None
+        self.ended.forget(instance_id)
+        if (state.instance is None or state.sentinel is None or state.fresh
                 or not self.holds(state.partition)):
             return None  # no checkpoint of this execution known here (a start only adopted so far)
         return replace(state.instance)
@@ -312,6 +318,7 @@ class Orchestrations(FollowUpSteps):
 
     async def forget_instance(self, instance_id: str) -> None:
         """The instance was started again or purged: drop its state and unlocked messages."""
+        self.ended.forget(instance_id)
         if instance_id not in self.locks:
             self.cache.pop(instance_id, None)
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
