@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -44,13 +46,22 @@ def expand_connection_string(value: str) -> str:
 
 
 def blob_service_client(storage: StorageSettings | None = None, **options: Any) -> BlobServiceClient:
-    """A new async client for the app's storage account (close it, e.g. with ``async with``)."""
+    """A new async client for the app's storage account (close it, e.g. with ``async with``).
+
+    Unless the environment names a proxy (or a netrc file), the client does not look for one:
+    aiohttp's ``trust_env`` look-ups are two thread hops on every request."""
     storage = storage or Settings.from_env().storage
+    options.setdefault("use_env_settings", proxy_configured())
     if storage.connection_string:
         return BlobServiceClient.from_connection_string(expand_connection_string(storage.connection_string), **options)
     if storage.blob_service_uri:
         return BlobServiceClient(storage.blob_service_uri, credential=_credential(storage.client_id), **options)
     raise StorageNotConfigured("set BATON_STORAGE (or AzureWebJobsStorage), or its __blobServiceUri / __accountName")
+
+
+def proxy_configured(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the environment sets a proxy (or a netrc file) for the Azure SDK clients to use."""
+    return any(env.get(name) or env.get(name.lower()) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NETRC"))
 
 
 _shared: dict[tuple[Any, ...], BlobServiceClient] = {}

@@ -2,7 +2,8 @@
 
 The same connection forms as :mod:`agents.storage`: a connection string (``UseDevelopmentStorage=true``
 is Azurite's queue endpoint, 127.0.0.1:10001) or identity-based settings
-(``BATON_STORAGE__queueServiceUri`` / ``__accountName``, ``__clientId``).
+(``BATON_STORAGE__queueServiceUri`` / ``__accountName``, ``__clientId``), and no proxy look-ups
+unless the environment names a proxy (:func:`agents.storage.proxy_configured`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from azure.identity.aio import DefaultAzureCredential
 from azure.storage.queue.aio import QueueServiceClient
 
 from agents.settings import APP_STORAGE, HOST_STORAGE
-from agents.storage import EMULATOR_ACCOUNT, EMULATOR_KEY, StorageNotConfigured
+from agents.storage import EMULATOR_ACCOUNT, EMULATOR_KEY, StorageNotConfigured, proxy_configured
 
 EMULATOR_QUEUE = f"http://127.0.0.1:10001/{EMULATOR_ACCOUNT}"
 
@@ -28,7 +29,7 @@ def queue_service_client() -> QueueServiceClient:
         if connection.replace(" ", "").lower().startswith("usedevelopmentstorage=true"):
             connection = (f"DefaultEndpointsProtocol=http;AccountName={EMULATOR_ACCOUNT};"
                           f"AccountKey={EMULATOR_KEY};QueueEndpoint={EMULATOR_QUEUE};")
-        return QueueServiceClient.from_connection_string(connection)
+        return QueueServiceClient.from_connection_string(connection, use_env_settings=proxy_configured())
     uri = env.get(f"{prefix}__queueServiceUri")
     account = env.get(f"{prefix}__accountName")
     if not uri and account:
@@ -37,5 +38,5 @@ def queue_service_client() -> QueueServiceClient:
         raise StorageNotConfigured(f"set {APP_STORAGE} (or {HOST_STORAGE}), or its __queueServiceUri / __accountName")
     client_id = env.get(f"{prefix}__clientId")
     credential = DefaultAzureCredential(managed_identity_client_id=client_id) if client_id else DefaultAzureCredential()
-    return QueueServiceClient(uri, credential=credential)
+    return QueueServiceClient(uri, credential=credential, use_env_settings=proxy_configured())
 
