@@ -299,3 +299,17 @@ async def test_an_instance_that_ended_here_is_answered_from_memory_for_a_while(d
     before = store.calls.by_kind["table.get"]
     assert (await store.get_instance("ends-later")).runtime_status is RuntimeStatus.COMPLETED
     assert store.calls.by_kind["table.get"] == before + 1  # kept too long: the row is read
+
+
+async def test_a_start_is_answered_from_the_row_this_host_just_wrote(durable):
+    """Polled right after it was started, an instance that has no checkpoint yet is what the
+    row its start wrote says (Pending): the owner answers from that, without reading it back."""
+    store = await durable.open()
+    row = instance("polled-early", input='"in"')
+    await store.create_instance(row, start_of(row))
+    before = store.calls.by_kind["table.get"]
+    early = await store.get_instance("polled-early")
+    assert store.calls.by_kind["table.get"] == before
+    reader = await durable.open(dispatch=False)
+    assert early == await reader.get_instance("polled-early")
+    assert early.runtime_status is RuntimeStatus.PENDING

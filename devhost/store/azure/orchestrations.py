@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from ...engine.history import EventType
 from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, OrchestrationInstance, OrchestrationWorkItem
+from . import codec
 from .checkpoint import Outbox
 from .children import Children
 from .commit import Prepared, prepare, prepare_outbox
@@ -88,16 +89,19 @@ class Orchestrations(FollowUpSteps):
 
     def committed(self, instance_id: str) -> OrchestrationInstance | None:
         """A copy of the instance as of its last checkpoint, if this host holds it (the state is
-        then the committed one: from the sentinel's snapshot when the row is behind)."""
+        then the committed one: from the sentinel's snapshot when the row is behind); before
+        any, the row its start wrote here; shortly after it ended, its end (:mod:`.ended`)."""
         state = self.cache.get(instance_id)
         if state is None:
             ended = self.ended.get(instance_id)
             return ended if ended is not None and self.holds(self.hub.names.partition(instance_id)) else None
         self.ended.forget(instance_id)
-        if (state.instance is None or state.sentinel is None or state.fresh
-                or not self.holds(state.partition)):
-            return None  # no checkpoint of this execution known here (a start only adopted so far)
-        return replace(state.instance)
+        if state.instance is None or state.fresh or not self.holds(state.partition):
+            return None
+        if state.sentinel is not None:
+            return replace(state.instance)
+        row = state.row_columns if state.row_is_instance() else None
+        return codec.decode_instance(instance_id, row) if row is not None and not codec.blob_refs(row) else None
 
     # --- lock -----------------------------------------------------------------------------------
     async def lock(self, now: datetime) -> OrchestrationWorkItem | None:

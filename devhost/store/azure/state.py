@@ -51,6 +51,13 @@ class InstanceState:
     row_inserting: asyncio.Future[None] | None = None
     """A client (or the parent) of this host is inserting the Pending row: a row write waits for it."""
 
+    def row_is_instance(self) -> bool:
+        """Whether the cached instance is the row written here for its start (a client's insert
+        that finished, before any checkpoint): what a read of that row would return."""
+        row, instance, inserting = self.row_columns, self.instance, self.row_inserting
+        return (row is not None and instance is not None and self.row_etag is not None
+                and (inserting is None or inserting.done()) and row.get("ExecutionId") == instance.execution_id)
+
     def adopt_start(self, messages: Iterable[Message]) -> bool:
         """Take the instance from an ``ExecutionStarted`` among ``messages`` that is newer than
         the stored instance (none yet, or an older generation): a start message goes out
