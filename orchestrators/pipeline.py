@@ -57,14 +57,15 @@ def pipeline(context: df.DurableOrchestrationContext):
     run.collected(collected)
 
     if collected.ok:
-        # checkpoint: the workflow state so far, as a blob, written while the branches run
-        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        state = run.snapshot()  # the workflow state so far
         taken = checkpoint(run, "collect")
         run.stage("analysis", *BRANCHES)
         branches = {}
         for agent in BRANCHES:
             step, child_id = run.branch(agent, bundle=collected.output)
             branches[context.call_sub_orchestrator(AGENT_STEP, step, child_id)] = agent
+        # checkpoint: that state as a blob, written while the branches run (scheduled after them: they go first)
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
         checkpointing = [saving]  # a task is scheduled when yielded: wait for the checkpoint with the branches
         while branches:
             finished = yield context.task_any([*branches, *checkpointing])
@@ -80,12 +81,13 @@ def pipeline(context: df.DurableOrchestrationContext):
         run.mark("merge", COMPLETED)
 
     if not run.failure:
-        # checkpoint, written while the aggregator runs
-        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(run.snapshot()))
+        state = run.snapshot()
         taken = checkpoint(run, "analysis")
         run.stage("aggregate", AGGREGATE)
         aggregating = context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
             AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
+        # checkpoint, written while the aggregator runs (scheduled after it: the aggregator goes first)
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
         yield context.task_any([aggregating, saving])  # schedules both (one episode); each is read below
         try:
             result = yield aggregating

@@ -243,12 +243,15 @@ class WorkflowRun:
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
+        """The state as of now (its lists and mappings copied: later records do not change it)."""
+        extra = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                 for k, v in self.extra.items()}
         return {
             "workflow": self.workflow.name, "instance_id": self.context.instance_id, "status": self.status,
             "outcome": self.outcome, "degraded": bool(self.errors) and self.outcome != "failed",
             "data": {"document": self.document, "results": dict(self.results), "report": self.report},
             "agents": dict(self.accounting), "errors": [e.model_dump() for e in self.errors],
-            "usage": dict(self.usage), "timestamps": dict(self.timestamps), **self.extra,
+            "usage": dict(self.usage), "timestamps": dict(self.timestamps), **extra,
         }
 
     def trace(self, message: str, *args: Any, agent: str = "-", level: int = logging.INFO) -> None:
