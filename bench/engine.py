@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--store", action="append", choices=("memory", "azurite"), default=None)
     parser.add_argument("--workflows", action="store_true", help="also the baton workflows over HTTP")
     parser.add_argument("--workflow-rounds", type=int, default=5)
+    parser.add_argument("--ratio-rounds", type=int, default=9,
+                        help="runs per workflow of the model-latency ratio (it reports their median)")
     parser.add_argument("--latency-ms", type=float, default=300.0, help="fake model latency (0: skip the ratio)")
     parser.add_argument("--concurrent", type=int, default=100, help="parallel workflows at once (0: skip)")
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp") / "baton-bench")
@@ -132,7 +134,7 @@ async def run_workflows(args: argparse.Namespace, stores: list[str]) -> list[str
     lat = {store: await workflows.latencies(store, args.workflow_rounds, args.log_dir, cpu[store]) for store in stores}
     ratios = {}
     if args.latency_ms > 0:
-        ratios = {store: await workflows.model_ratios(store, args.latency_ms, args.workflow_rounds, args.log_dir)
+        ratios = {store: await workflows.model_ratios(store, args.latency_ms, args.ratio_rounds, args.log_dir)
                   for store in stores}
     load = await workflows.concurrent("azurite", args.concurrent, args.log_dir) if args.concurrent else None
     return workflows.report(stores, lat, ratios, args.latency_ms, load, cpu)
