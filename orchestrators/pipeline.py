@@ -57,7 +57,7 @@ def pipeline(context: df.DurableOrchestrationContext):
     run.collected(collected)
 
     if collected.ok:
-        state = run.snapshot()  # the workflow state so far
+        so_far = run.snapshot()  # the workflow state so far
         taken = checkpoint(run, "collect")
         run.stage("analysis", *BRANCHES)
         branches = {}
@@ -65,7 +65,7 @@ def pipeline(context: df.DurableOrchestrationContext):
             step, child_id = run.branch(agent, bundle=collected.output)
             branches[context.call_sub_orchestrator(AGENT_STEP, step, child_id)] = agent
         # checkpoint: that state as a blob, written while the branches run (scheduled after them: they go first)
-        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(so_far))
         checkpointing = [saving]  # a task is scheduled when yielded: wait for the checkpoint with the branches
         while branches:
             finished = yield context.task_any([*branches, *checkpointing])
@@ -81,13 +81,13 @@ def pipeline(context: df.DurableOrchestrationContext):
         run.mark("merge", COMPLETED)
 
     if not run.failure:
-        state = run.snapshot()
+        so_far = run.snapshot()
         taken = checkpoint(run, "analysis")
         run.stage("aggregate", AGGREGATE)
         aggregating = context.call_activity_with_retry(AGGREGATE, run.retry, run.input_for(
             AGGREGATE, bundle=collected.output, results=run.results, errors=[e.model_dump() for e in run.errors]))
         # checkpoint, written while the aggregator runs (scheduled after it: the aggregator goes first)
-        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(state))
+        saving = context.call_activity_with_retry(SAVE_RESULT, run.retry, run.save_input(so_far))
         yield context.task_any([aggregating, saving])  # schedules both (one episode); each is read below
         try:
             result = yield aggregating
