@@ -34,7 +34,7 @@ def classify(exc: BaseException, agent: str | None = None, host: str | None = No
     if isinstance(exc, AgentError):
         return exc
     at = f" at {host}" if host else ""
-    if isinstance(exc, TimeoutError | openai.APITimeoutError) and not _refused(exc):
+    if isinstance(exc, TimeoutError | openai.APITimeoutError) and _os_error(exc) is None:
         return TransientAgentError(f"the model{at} did not answer in time", kind="timeout", agent=agent)
     if isinstance(exc, openai.APIConnectionError):
         return TransientAgentError(f"connection to the model{at} failed: {_cause(exc)}", kind="connection",
@@ -117,13 +117,9 @@ def _is_content_filter(code: str | None, body: object) -> bool:
     return "content_filter" in text or "ResponsibleAIPolicyViolation" in text
 
 
-def _refused(exc: BaseException) -> bool:
-    """Whether a "timeout" was a failed connection underneath: the SDK's aiohttp transport reports
-    a refused connection as a connect timeout, but the error it wraps is an ``OSError``."""
-    return _os_error(exc) is not None
-
-
 def _os_error(exc: BaseException) -> BaseException | None:
+    """The ``OSError`` (not a timeout) under ``exc``, if any: the SDK's aiohttp transport reports a
+    refused connection as a connect timeout, and this says it was a failed connection."""
     seen: set[int] = set()
     link: BaseException | None = exc.__cause__ or exc.__context__
     while link is not None and id(link) not in seen:
