@@ -119,14 +119,15 @@ async def starting_a_child_while_held(host: Any, child_id: str) -> tuple[asyncio
 async def test_a_child_runs_while_its_parents_checkpoint_is_written_and_its_row_is_written_once_each_way(durable):
     """Its first episode and the work item it schedules run before the parent's checkpoint is
     durable; the child's checkpoint waits for that and for the row the parent inserts, then
-    replaces that row (Pending to Running): no conflict, no read."""
+    replaces that row (Pending to Running): no conflict, no read.  (It also messages its parent,
+    so its checkpoint is written at once rather than postponed: :mod:`.test_store_postponed`.)"""
     host = await durable.open(**QUICK)
     outcome, committing, start = await starting_a_child_while_held(host, "child")
     item = await lock(host)
     assert item.instance_id == "child" and ids(item) == [start.message_id]
     kinds = dict(host.calls.by_kind)
     consuming = asyncio.ensure_future(host.complete_orchestration_work_item(
-        item, replace(episode(item), activities=[work_item("child", 1)])))
+        item, replace(episode(item), activities=[work_item("child", 1)], messages=[raised("parent", "hello")])))
     activity = await lock_activity(host, wait=WAIT)
     assert activity is not None and activity.instance_id == "child" and not consuming.done()
 

@@ -20,7 +20,8 @@ over and never put, unless :meth:`Delivery.flush` puts it after all.
 
 The completion of a kept work item, for an instance of this host, is *handed over*
 (:meth:`Delivery.hand_over`): held in memory until the checkpoint that consumes it is
-durable, and put only if that takes longer than ``handover_seconds``.  Another completion
+durable, and put only if that takes longer than ``handover_seconds`` (once the checkpoint
+that scheduled it is written: it may be postponed, :mod:`.postponed`).  Another completion
 for an instance of this host is *parked* in its own work-item
 message instead of being put to a control queue (:meth:`Delivery.park`): one update of a
 message the host holds anyway, and that message is what the consuming episode deletes.
@@ -29,6 +30,7 @@ message the host holds anyway, and that message is what the consuming episode de
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -62,6 +64,8 @@ class Delivery:
         owns: Callable[[int], bool],
         consumed: Callable[[str, str], bool],
         deferred: Deferred,
+        write_postponed: Callable[[str], Awaitable[bool | None]] | None = None,
+        postponed_dropped: Callable[[str], bool] | None = None,
     ) -> None:
         self.hub = hub
         self.inbox = inbox
@@ -69,6 +73,8 @@ class Delivery:
         self.owns = owns
         self.consumed = consumed
         self.deferred = deferred
+        self.write_postponed = write_postponed or _nothing_postponed
+        self.postponed_dropped = postponed_dropped or (lambda _instance_id: False)
         self._handovers: dict[str, asyncio.Future[None]] = {}
         self._gates: dict[str, asyncio.Future[bool]] = {}
         self._withdrawn: OrderedDict[str, None] = OrderedDict()
@@ -211,7 +217,10 @@ class Delivery:
     async def hand_over(self, send: Send, original: Message) -> bool:
         """Hold a completion (of a work item that has no queue message) for an instance of this
         host, and return once it is durable: consumed by a checkpoint of the instance, or put
-        after ``handover_seconds``.  ``False``: not for here (send it as usual)."""
+        after ``handover_seconds``.  ``False``: not for here (send it as usual).  Dropped (``True``)
+        when the checkpoint that scheduled it was postponed and will never be written."""
+        if self.postponed_dropped(send.instance_id):
+            return True
         partition, queue = self.hub.control_queue(send.instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
             return False
@@ -221,10 +230,18 @@ class Delivery:
         waiter = self._handovers[send.message_id] = asyncio.get_running_loop().create_future()
         self._hold(partition, [(message, sequence)])
         try:
-            await asyncio.wait_for(waiter, self.hub.options.handover_seconds)
-            return True
-        except TimeoutError:
-            pass
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(waiter), self.hub.options.handover_seconds)
+                    return True
+                if self.consumed(send.instance_id, send.message_id):
+                    return True
+                written = await self.write_postponed(send.instance_id)  # its schedule first
+                if written is False:
+                    self.inbox.remove(send.instance_id, [send.message_id])
+                    return True
+                if written:
+                    break
         finally:
             self._handovers.pop(send.message_id, None)
         if self.consumed(send.instance_id, send.message_id):
@@ -348,3 +365,7 @@ class Delivery:
             return original, send.sequence or envelopes.next_sequence()
         data = await envelopes.read_body(send.body, self.hub.payloads)
         return envelopes.to_message(data), envelopes.sequence_of(data)
+
+
+async def _nothing_postponed(_instance_id: str) -> bool:
+    return True

@@ -7,19 +7,23 @@ follow-up (:meth:`FollowUps.wait`), which keeps one instance's writes in their o
 commit that started it still returns only once it is over (and fails with it).  A follow-up
 that fails leaves the checkpoint to recovery, and the checkpoint that waited for it is not
 written (its work item is lost, its messages come back).
+
+Later, housekeeping marks a checkpoint complete once all it sent is settled, writes a row that
+was put off, and finishes a checkpoint whose follow-up failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Container, Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...aio import gather_all
-from ...errors import WorkItemLost
+from ...errors import StoreError, WorkItemLost
 from . import rows
 from .checkpoint import Outbox
 from .children import Children
@@ -27,9 +31,15 @@ from .commit import Prepared
 from .deferred import Deferred
 from .delivery import Delivery, Keep, Original
 from .ended import Ended
+from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
 from .state import InstanceState
+
+if TYPE_CHECKING:
+    from .recovery import Recovery
+
+log = logging.getLogger("devhost.store.azure")
 
 _RECENT = 100_000
 
@@ -74,7 +84,8 @@ class FollowUps:
 
 
 class FollowUpSteps:
-    """The steps themselves, for :class:`~.orchestrations.Orchestrations` (and its recovery)."""
+    """The steps themselves, for :class:`~.orchestrations.Orchestrations` (and its recovery), and
+    what housekeeping finishes later."""
 
     hub: Hub
     inbox: Inbox
@@ -84,7 +95,12 @@ class FollowUpSteps:
     deferred: Deferred
     delivery: Delivery
     children: Children
+    follow_ups: FollowUps
+    recovery: Recovery
     _recent: OrderedDict[tuple[str, str], None]
+
+    def _lock(self, instance_id: str) -> str: ...
+    def _unlock(self, instance_id: str, token: str) -> None: ...
 
     async def _follow_up(self, state: InstanceState, prepared: Prepared, outbox: Outbox, handed: set[str],
                          carried: bool, taken: list[Buffered]) -> None:
@@ -144,3 +160,58 @@ class FollowUpSteps:
     async def _delete_copies(self, taken: list[Buffered]) -> None:
         await asyncio.gather(*(self.hub.holder(b.partition, r.queue).delete(r)
                                for b in taken for r in b.copies.values()))
+
+    # --- later: marks, rows put off, unfinished checkpoints --------------------------------------
+    async def _mark(self, state: InstanceState) -> None:
+        sentinel = state.sentinel
+        if sentinel is None or sentinel.etag is None or sentinel.complete or self.deferred.open(state.instance_id):
+            return  # kept sends still open: marked once they are settled (:meth:`_settled`)
+        columns = {"IsCheckpointComplete": True, "CheckpointCompletedTimestamp": self.hub.wall.now(),
+                   "Outbox": "", "OutboxBlobName": "", "CarriedOutboxBlobs": ""}
+        try:
+            sentinel.etag = await self.hub.history.mark_complete(state.instance_id, sentinel.etag, columns)
+        except CheckpointConflict:
+            self.cache.pop(state.instance_id, None)
+            return
+        sentinel.complete, sentinel.outbox_text, sentinel.outbox_blob, sentinel.carried_blobs = True, None, None, ()
+
+    def _settled(self, sender: str) -> None:
+        """Every kept send of ``sender`` is settled: its checkpoint can be marked complete."""
+        state = self.cache.get(sender)
+        if state is not None and state.sentinel is not None and not state.sentinel.complete:
+            due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+            state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
+
+    async def housekeeping(self, row_budget: int | None = None) -> None:
+        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode),
+        write rows put off: at most ``row_budget`` of them, those waiting longest first (the rest
+        wait for the next round: under load, list queries lag rather than the work)."""
+        now = time.monotonic()
+        due = [s for s in self.cache.values() if s.mark_due is not None and s.mark_due <= now
+               and s.instance_id not in self.locks and not self.follow_ups.pending(s.instance_id)]
+        due.sort(key=lambda s: s.row_written_at)
+        for state in due:
+            instance_id = state.instance_id
+            if (instance_id in self.locks or self.cache.get(instance_id) is not state
+                    or self.follow_ups.pending(instance_id)):
+                continue
+            if state.row_pending is not None and row_budget is not None:
+                if row_budget <= 0:
+                    state.mark_due = now + 0.5
+                    continue
+                row_budget -= 1
+            token = self._lock(instance_id)
+            try:
+                if state.needs_recovery:
+                    await self.recovery.finish(state)  # or left to the partition's recovery
+                else:
+                    if state.row_pending is not None:
+                        await self._write_row(state, state.row_pending)
+                        state.row_pending = None
+                    await self._mark(state)
+                state.mark_due = None
+            except StoreError as exc:
+                log.warning("could not finish the checkpoint of %s yet: %s", instance_id, exc)
+                state.mark_due = now + 1.0
+            finally:
+                self._unlock(instance_id, token)

@@ -8,7 +8,8 @@ Commit order (one :meth:`Orchestrations.complete` call per episode):
    committed meanwhile and the work item is lost (nothing of it is applied).  What it sends
    this host is handed over while the batch is on the way (work items run, receivers'
    episodes run, children too: :mod:`.children`), but counts only once it is durable
-   (:meth:`.Delivery.ahead`);
+   (:meth:`.Delivery.ahead`).  A child's first checkpoint may instead be postponed and written
+   with its second (:mod:`.postponed`);
 3. at the same time, as each can be redone from the sentinel, and after the instance's lock
    is released (its next episode runs meanwhile; its checkpoint waits: :mod:`.followups`):
    the ``Instances`` row (from
@@ -35,7 +36,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -54,6 +55,7 @@ from .followups import FollowUps, FollowUpSteps
 from .history import CheckpointConflict
 from .hub import Hub
 from .inbox import Buffered, Inbox
+from .postponed import PostponedSteps, merged
 from .state import InstanceState, load
 
 if TYPE_CHECKING:
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("devhost.store.azure")
 
 
-class Orchestrations(FollowUpSteps):
+class Orchestrations(FollowUpSteps, PostponedSteps):
     def __init__(self, hub: Hub, inbox: Inbox, owns: Callable[[int], bool], holds: Callable[[int], bool]) -> None:
         self.hub = hub
         self.inbox = inbox
@@ -78,6 +80,7 @@ class Orchestrations(FollowUpSteps):
         self.children: Children  # set by the store (it needs the delivery)
         self.last_now: datetime | None = None
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._dropped: OrderedDict[str, None] = OrderedDict()
 
     def consumed(self, instance_id: str, message_id: str) -> bool:
         """Consumed by a checkpoint of the cached instance, or recently by this host (the
@@ -133,7 +136,8 @@ class Orchestrations(FollowUpSteps):
             state = await self.state(instance_id)
         if state.needs_recovery and not self.follow_ups.pending(instance_id):
             return None  # its last checkpoint waits for the partition's horizon (.recovery)
-        state.adopt_start(b.message for b in entries)
+        if state.adopt_start(b.message for b in entries):
+            self._drop_postponed(state, settle=True)  # started again: the first episode is superseded
         duplicates = [
             b for b in entries
             if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
@@ -147,7 +151,7 @@ class Orchestrations(FollowUpSteps):
         return OrchestrationWorkItem(
             instance_id=instance_id,
             instance=replace(state.instance) if state.instance else None,
-            history=list(state.history),
+            history=state.replayed(),
             messages=[b.message for b in entries],
             lock_token=token,
         )
@@ -180,9 +184,16 @@ class Orchestrations(FollowUpSteps):
             state = self.cache.get(instance_id)
             if state is None:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
+            if state.postponed is not None:
+                commit = merged(state.postponed, commit)
             carried = self.deferred.carried(instance_id, commit.consumed)
             prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
-            outbox, handed = await self._checkpoint(state, prepared, commit.consumed)
+            written = await self._checkpoint(state, prepared, commit)
+            if written is None:
+                self._postpone(state, commit)
+                return
+            outbox, handed = written
+            state.postponed = None
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
             taken = self._consume(instance_id, list(commit.consumed))
@@ -197,11 +208,12 @@ class Orchestrations(FollowUpSteps):
         self._unlock(item.instance_id, item.lock_token)
 
     async def _checkpoint(self, state: InstanceState, prepared: Prepared,
-                          consumed: Sequence[str]) -> tuple[Outbox, set[str]]:
+                          commit: EpisodeCommit) -> tuple[Outbox, set[str]] | None:
         """Write the checkpoint once the messages it consumed are durable at their senders,
         handing what it sends this host over meanwhile (:meth:`.Delivery.ahead`,
         :meth:`.Children.ahead`); the rest of its outbox, to send now, and the children's
-        starts handed over."""
+        starts handed over.  ``None``: postponed instead (:mod:`.postponed`)."""
+        consumed = commit.consumed
         etag = state.sentinel.etag if state.sentinel else None
         columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
         ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
@@ -212,11 +224,16 @@ class Orchestrations(FollowUpSteps):
             await self.follow_ups.wait(state.instance_id)
             if state.needs_recovery:
                 raise WorkItemLost(f"the last checkpoint of instance {state.instance_id} is unfinished")
+            if await self._postpones(state, commit, prepared.outbox.sends, ahead, self.delivery.keeps):
+                self.delivery.confirm(ahead, (state.instance_id, None))  # kept by the instance itself
+                return None
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
         except BaseException as exc:
             self.delivery.confirm(ahead, None)
             self.children.withdraw(prepared.outbox.children, handed)
-            if isinstance(exc, StoreError):
+            if isinstance(exc, CheckpointConflict) and state.postponed is not None:
+                self.deferred.settle(state.postponed.consumed)  # storage has the instance's truth now
+            if isinstance(exc, StoreError) and (state.postponed is None or isinstance(exc, CheckpointConflict)):
                 self.cache.pop(state.instance_id, None)  # committed elsewhere, or unknown outcome: read it again
             if isinstance(exc, CheckpointConflict):
                 raise WorkItemLost(f"instance {state.instance_id} was committed by someone else") from exc
@@ -238,68 +255,13 @@ class Orchestrations(FollowUpSteps):
         await self._send(outbox, originals)
         await self._delete(instance_id, list(commit.consumed))
 
-    # --- checkpoint marks -------------------------------------------------------------------------
-    async def _mark(self, state: InstanceState) -> None:
-        sentinel = state.sentinel
-        if sentinel is None or sentinel.etag is None or sentinel.complete or self.deferred.open(state.instance_id):
-            return  # kept sends still open: marked once they are settled (:meth:`_settled`)
-        columns = {"IsCheckpointComplete": True, "CheckpointCompletedTimestamp": self.hub.wall.now(),
-                   "Outbox": "", "OutboxBlobName": "", "CarriedOutboxBlobs": ""}
-        try:
-            sentinel.etag = await self.hub.history.mark_complete(state.instance_id, sentinel.etag, columns)
-        except CheckpointConflict:
-            self.cache.pop(state.instance_id, None)
-            return
-        sentinel.complete, sentinel.outbox_text, sentinel.outbox_blob, sentinel.carried_blobs = True, None, None, ()
-
-    def _settled(self, sender: str) -> None:
-        """Every kept send of ``sender`` is settled: its checkpoint can be marked complete."""
-        state = self.cache.get(sender)
-        if state is not None and state.sentinel is not None and not state.sentinel.complete:
-            due = time.monotonic() + self.hub.options.checkpoint_mark_delay
-            state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
-
-    async def housekeeping(self, row_budget: int | None = None) -> None:
-        """Mark finished checkpoints complete, retry unfinished ones (instances not in an episode),
-        write rows put off: at most ``row_budget`` of them, those waiting longest first (the rest
-        wait for the next round: under load, list queries lag rather than the work)."""
-        now = time.monotonic()
-        due = [s for s in self.cache.values() if s.mark_due is not None and s.mark_due <= now
-               and s.instance_id not in self.locks and not self.follow_ups.pending(s.instance_id)]
-        due.sort(key=lambda s: s.row_written_at)
-        for state in due:
-            instance_id = state.instance_id
-            if (instance_id in self.locks or self.cache.get(instance_id) is not state
-                    or self.follow_ups.pending(instance_id)):
-                continue
-            if state.row_pending is not None and row_budget is not None:
-                if row_budget <= 0:
-                    state.mark_due = now + 0.5
-                    continue
-                row_budget -= 1
-            token = self._lock(instance_id)
-            try:
-                if state.needs_recovery:
-                    await self.recovery.finish(state)  # or left to the partition's recovery
-                else:
-                    if state.row_pending is not None:
-                        await self._write_row(state, state.row_pending)
-                        state.row_pending = None
-                    await self._mark(state)
-                state.mark_due = None
-            except StoreError as exc:
-                log.warning("could not finish the checkpoint of %s yet: %s", instance_id, exc)
-                state.mark_due = now + 1.0
-            finally:
-                self._unlock(instance_id, token)
-
     # --- arrivals and partitions --------------------------------------------------------------------
     def forget_partition(self, partition: int) -> None:
         """Drop what this host held for a partition it no longer owns (no storage calls)."""
         self.inbox.remove_partition(partition)
         self.recovery.forget(partition)
         for instance_id in [i for i, s in self.cache.items() if s.partition == partition]:
-            del self.cache[instance_id]
+            self._drop_postponed(self.cache.pop(instance_id), settle=False)  # the starts are put for the next owner
 
     async def drain_partition(self, partition: int, *, wait: bool) -> None:
         """Before handing a partition back: wait for its episodes (if ``wait``: a work item is
@@ -309,6 +271,7 @@ class Orchestrations(FollowUpSteps):
         while wait and any(self.hub.names.partition(i) == partition for i in self.locks):
             await self.hub.wall.sleep(0.05)
         await self.follow_ups.drain(i for i, s in self.cache.items() if s.partition == partition)
+        await self.write_postponed_of(partition)
         await self.delivery.flush_partition(partition)
         for state in [s for s in self.cache.values() if s.partition == partition]:
             if state.mark_due is not None and state.instance_id not in self.locks:
@@ -324,7 +287,9 @@ class Orchestrations(FollowUpSteps):
         """The instance was started again or purged: drop its state and unlocked messages."""
         self.ended.forget(instance_id)
         if instance_id not in self.locks:
-            self.cache.pop(instance_id, None)
+            state = self.cache.pop(instance_id, None)
+            if state is not None:
+                self._drop_postponed(state, settle=True)
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
 
     def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None,  # type: ignore[type-arg]
@@ -370,7 +335,8 @@ class Orchestrations(FollowUpSteps):
             if excess <= 0:
                 break
             if (instance_id not in self.locks and state.mark_due is None and not state.needs_recovery
-                    and not self.deferred.open(instance_id) and not self.follow_ups.pending(instance_id)):
+                    and state.postponed is None and not self.deferred.open(instance_id)
+                    and not self.follow_ups.pending(instance_id)):
                 del self.cache[instance_id]
                 excess -= 1
 

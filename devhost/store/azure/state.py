@@ -18,7 +18,7 @@ from typing import Any
 
 from ...engine.history import EventType, parse_timestamp
 from ...errors import StoreError
-from ..base import HistoryEvent, Message, OrchestrationInstance, RuntimeStatus
+from ..base import EpisodeCommit, HistoryEvent, Message, OrchestrationInstance, RuntimeStatus
 from . import codec, names
 from .checkpoint import ConsumedRecord, Sentinel
 from .hub import Hub
@@ -50,6 +50,12 @@ class InstanceState:
     row_written_at: float = float("-inf")
     row_inserting: asyncio.Future[None] | None = None
     """A client (or the parent) of this host is inserting the Pending row: a row write waits for it."""
+    postponed: EpisodeCommit | None = None
+    """The first episode, run but not written: its checkpoint goes with the next (:mod:`.postponed`)."""
+
+    def replayed(self) -> list[HistoryEvent]:
+        """The history an episode replays: what is written, then what is postponed."""
+        return [*self.history, *(self.postponed.history if self.postponed else ())]
 
     def row_is_instance(self) -> bool:
         """Whether the cached instance is the row written here for its start (a client's insert

@@ -121,7 +121,8 @@ class AzureStore:
         deferred = self.orchestrations.deferred
         self.work_items = WorkItems(self.hub, self._deliver_result, deferred)
         self.orchestrations.delivery = Delivery(
-            self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed, deferred
+            self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed, deferred,
+            self.orchestrations.write_postponed, self.orchestrations.postponed_dropped,
         )
         self.work_items.delivery = self.orchestrations.delivery
         self.orchestrations.children = Children(self.hub, self.orchestrations.delivery, self.orchestrations.cache,
@@ -191,6 +192,7 @@ class AzureStore:
                 await blobs.delete_container(self.names.large_messages_container)
 
     async def _flush_kept(self) -> None:
+        await self.orchestrations.write_postponed_of(None)
         await self.orchestrations.delivery.flush_partition(None)
 
     async def _disconnect(self) -> None:

@@ -1,0 +1,142 @@
+"""A child's first checkpoint is postponed and written with its second.
+
+Runs on the ``azure`` store (Azurite).  A sub-orchestration started ahead by this host whose
+first episode only schedules work items (``agent_step``) is not written on its own: its work
+runs, the next episode replays it, and one table batch writes both.  Its start stays durable
+in the parent's open checkpoint meanwhile, so a crash starts the child again; a completion is
+put only once the schedule it answers is written.  Crashes are ``halt()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+from devhost.engine import history as h
+from devhost.store.base import RuntimeStatus
+from tests.devhost.store_kit import (
+    NOW,
+    WAIT,
+    episode,
+    ids,
+    instance,
+    lock,
+    lock_activity,
+    raised,
+    result_of,
+    run,
+    start_of,
+    started,
+    work_item,
+)
+from tests.devhost.test_store_kept import sentinel_of, until_complete
+
+QUICK = {"lock_seconds": 2, "lease_seconds": 1.0}
+
+
+def calls(store: Any) -> dict[str, int]:
+    return dict(store.calls.by_kind)
+
+
+def spent(store: Any, before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in store.calls.by_kind.items() if v > before.get(k, 0)}
+
+
+def first_episode(start: Any) -> list[dict[str, Any]]:
+    """The events of the child's first episode (as ``episode()`` makes them)."""
+    return [h.orchestrator_started(NOW), start.event, h.orchestrator_completed(NOW)]
+
+
+async def child_scheduling(host: Any, **changes: Any) -> tuple[Any, Any]:
+    """``parent`` starts ``child``, whose first episode schedules activity 1 (with ``changes``
+    to that episode).  Returns (the child's start, its activity, locked)."""
+    parent = await started(host, "parent")
+    child = instance("child", parent_instance_id="parent", execution_id="e-child-of-parent")
+    await host.complete_orchestration_work_item(parent, replace(episode(parent), started=[(child, start_of(child))]))
+    item = await lock(host, wait=WAIT)
+    assert item.instance_id == "child"
+    await host.complete_orchestration_work_item(
+        item, replace(episode(item), activities=[work_item("child", 1)], **changes))
+    return start_of(child), await lock_activity(host, wait=WAIT)
+
+
+async def test_a_childs_first_episode_is_written_with_its_second_in_one_batch(durable):
+    host = await durable.open(**QUICK, checkpoint_mark_delay=0.5)
+    before = calls(host)
+    start, activity = await child_scheduling(host)
+    assert activity is not None and activity.instance_id == "child"  # its work runs at once
+    reader = await durable.open(dispatch=False)
+    assert await sentinel_of(reader, "child") is None  # nothing of the child is written yet
+    assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.PENDING
+    assert (await host.get_instance("child")).runtime_status == RuntimeStatus.PENDING  # as storage says
+    assert not (await sentinel_of(reader, "parent")).complete  # the parent still keeps the start
+
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    item = await lock(host, wait=WAIT)
+    assert item.instance_id == "child" and ids(item) == [result_of(activity).message_id]
+    assert [e["EventType"] for e in item.history] == [e["EventType"] for e in first_episode(start)]
+    await host.complete_orchestration_work_item(item, episode(item, RuntimeStatus.COMPLETED, output='"done"'))
+    await completing
+
+    # the parent's checkpoint and row (Running), the child's row (inserted by the parent, then
+    # its end): one batch and one row write for the child's two episodes
+    assert spent(host, before).get("table.batch") == 2 and spent(host, before).get("table.replace") == 2
+    history = await reader.get_history("child")
+    assert [e["EventType"] for e in history] == [
+        *[e["EventType"] for e in first_episode(start)], *[e["EventType"] for e in episode(item).history]]
+    assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.COMPLETED
+    assert await until_complete(host, "parent")  # the start is settled: the parent's checkpoint is marked
+
+
+async def test_a_host_that_dies_with_a_postponed_checkpoint_starts_the_child_again(durable):
+    """The parent's open checkpoint sends the start again; the child runs from its start."""
+    host = await durable.open(**QUICK)
+    start, activity = await child_scheduling(host)
+    assert activity is not None
+    await durable.crash(host)
+
+    successor = await durable.open(**QUICK)
+    item = await lock(successor, wait=WAIT)
+    assert item.instance_id == "child" and ids(item) == [start.message_id] and item.history == []
+    await successor.complete_orchestration_work_item(
+        item, replace(episode(item), activities=[work_item("child", 1)]))
+    again = await lock_activity(successor, wait=WAIT)
+    assert again is not None and again.message_id == activity.message_id
+
+
+async def test_a_completion_is_put_only_once_the_schedule_it_answers_is_written(durable):
+    """Its handover runs out while the child is not consuming it: the postponed checkpoint is
+    written first, then the completion is put; the child's next episode finds both."""
+    host = await durable.open(**QUICK, handover_seconds=0.05)
+    start, activity = await child_scheduling(host)
+    await asyncio.wait_for(host.complete_activity_work_item(activity, result_of(activity)), WAIT)
+
+    reader = await durable.open(dispatch=False)
+    assert (await sentinel_of(reader, "child")) is not None
+    history = await reader.get_history("child")
+    assert [e["EventType"] for e in history] == [e["EventType"] for e in first_episode(start)]
+    assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.RUNNING
+    item = await lock(host, wait=WAIT)
+    assert item.instance_id == "child" and ids(item) == [result_of(activity).message_id]
+
+
+async def test_a_host_shutting_down_writes_its_postponed_checkpoints(durable):
+    host = await durable.open(**QUICK)
+    start, _ = await child_scheduling(host)
+    await host.close()
+    reader = await durable.open(dispatch=False)
+    history = await reader.get_history("child")
+    assert [e["EventType"] for e in history] == [e["EventType"] for e in first_episode(start)]
+
+
+async def test_a_first_episode_that_sends_a_message_is_written_at_once(durable):
+    """A message may be consumed by its receiver at once: its sender must be durable first."""
+    host = await durable.open(**QUICK)
+    await run(host, "peer")
+    start, activity = await child_scheduling(host, messages=[raised("peer", "note")])
+    assert activity is not None
+    reader = await durable.open(dispatch=False)
+    history = await reader.get_history("child")
+    assert [e["EventType"] for e in history] == [e["EventType"] for e in first_episode(start)]
+    assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.RUNNING
