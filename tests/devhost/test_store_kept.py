@@ -93,7 +93,7 @@ async def test_settled_sends_let_the_checkpoint_be_marked_complete(durable):
 
 
 async def test_a_large_outbox_is_carried_by_its_blob_and_only_work_left_without_trace_runs_again(durable):
-    host = await durable.open(**QUICK)
+    host = await durable.open(**QUICK, postpone_first=False)  # the first checkpoint holds the outbox
     item = await started(host, "fan")
     tasks = range(40)
     big = '"' + "x" * 2000 + '"'  # 40 x 2 KB: the outbox goes to a blob
@@ -141,7 +141,7 @@ async def test_a_host_shutting_down_puts_what_it_kept(durable):
 async def test_a_checkpoint_consuming_the_last_completion_is_complete_at_once(durable):
     """The checkpoint that consumes a handed-over completion settles its work item itself: no
     later mark (one more request) is needed for an instance that ends there."""
-    host = await durable.open(**QUICK, checkpoint_mark_delay=60)
+    host = await durable.open(**QUICK, checkpoint_mark_delay=60, postpone_first=False)
     item = await started(host, "ending")
     await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("ending", 1)]))
     assert not (await sentinel_of(host, "ending")).complete

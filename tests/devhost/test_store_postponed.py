@@ -140,3 +140,33 @@ async def test_a_first_episode_that_sends_a_message_is_written_at_once(durable):
     history = await reader.get_history("child")
     assert [e["EventType"] for e in history] == [e["EventType"] for e in first_episode(start)]
     assert (await reader.get_instance("child")).runtime_status == RuntimeStatus.RUNNING
+
+
+async def test_a_client_started_instance_postpones_its_first_checkpoint_while_its_start_is_queued(durable):
+    """The start stays in its queue (invisible) until the checkpoint that consumes it is written:
+    one batch for both episodes, and the queue message deleted then."""
+    host = await durable.open(**QUICK)
+    item = await started(host, "root")
+    before = calls(host)
+    await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("root", 1)]))
+    assert "table.batch" not in spent(host, before) and "queue.delete" not in spent(host, before)
+    activity = await lock_activity(host, wait=WAIT)
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    second = await lock(host, wait=WAIT)
+    assert ids(second) == [result_of(activity).message_id]
+    await host.complete_orchestration_work_item(second, episode(second, RuntimeStatus.COMPLETED))
+    await completing
+    assert spent(host, before).get("table.batch") == 1 and spent(host, before).get("queue.delete") == 1
+    await durable.crash(host)
+    successor = await durable.open(**QUICK)
+    assert await lock(successor, wait=2 * QUICK["lock_seconds"] + 1) is None  # the start is gone for good
+
+
+async def test_a_host_that_dies_with_a_client_start_postponed_runs_it_again_from_its_queue(durable):
+    host = await durable.open(**QUICK)
+    item = await started(host, "root")
+    await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("root", 1)]))
+    await durable.crash(host)
+    successor = await durable.open(**QUICK)
+    again = await lock(successor, wait=WAIT)
+    assert again.instance_id == "root" and ids(again) == ids(item) and again.history == []

@@ -41,6 +41,9 @@ class AzureStoreOptions:
     keep_local: bool = True
     """Messages and work items a checkpoint sends to this host itself are handed over and never
     put while the host lives (the checkpoint keeps them durable, :mod:`.deferred`)."""
+    postpone_first: bool = True
+    """An instance's first checkpoint that only schedules work is written with its second
+    (:mod:`.postponed`); ``False`` writes every checkpoint, as the Durable extension does."""
     keep_work_items: int = 1000
     handover_seconds: float = 0.25
     """How long the completion of a kept work item waits in memory for the checkpoint that

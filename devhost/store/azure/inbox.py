@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,8 +124,9 @@ class Inbox:
         if locked:
             self._hidden(instance_id, changed)
 
-    def unlock_all(self, instance_id: str) -> None:
-        self.set_locked(instance_id, list(self._by_instance.get(instance_id, {})), False)
+    def unlock_all(self, instance_id: str, but: Collection[str] = ()) -> None:
+        """Unlock the instance's messages (``but`` those: taken by an episode still to be written)."""
+        self.set_locked(instance_id, [m for m in self._by_instance.get(instance_id, {}) if m not in but], False)
 
     def remove(self, instance_id: str, message_ids: list[str] | None = None) -> list[Buffered]:
         """Take out the given messages of an instance (all of them when ``None``)."""

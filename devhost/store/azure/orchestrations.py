@@ -36,7 +36,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -51,6 +51,7 @@ from .commit import Prepared, prepare, prepare_outbox
 from .deferred import Deferred
 from .delivery import Delivery
 from .ended import Ended
+from .envelopes import Send
 from .followups import FollowUps, FollowUpSteps
 from .history import CheckpointConflict
 from .hub import Hub
@@ -132,12 +133,13 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
         state = await self.state(instance_id)
         entries = self.inbox.visible(instance_id, now)
         if cached and _restarted_elsewhere(state, entries):
-            self.cache.pop(instance_id, None)
+            self._drop_postponed(self.cache.pop(instance_id))
             state = await self.state(instance_id)
         if state.needs_recovery and not self.follow_ups.pending(instance_id):
             return None  # its last checkpoint waits for the partition's horizon (.recovery)
-        if state.adopt_start(b.message for b in entries):
-            self._drop_postponed(state, settle=True)  # started again: the first episode is superseded
+        if state.adopt_start(b.message for b in entries) and (first := self._drop_postponed(state)):
+            await self._delete(instance_id, list(first.consumed))  # started again: superseded
+            entries = self.inbox.visible(instance_id, now)
         duplicates = [
             b for b in entries
             if b.message.message_id in state.consumed or (instance_id, b.message.message_id) in self._recent
@@ -184,15 +186,16 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
             state = self.cache.get(instance_id)
             if state is None:
                 raise WorkItemLost(f"instance {instance_id} changed while its episode ran")
+            handed_first = None
             if state.postponed is not None:
                 commit = merged(state.postponed, commit)
+            elif self._may_postpone(state, commit):
+                handed_first = await self._first_handed(state, commit)
+                if handed_first is None:
+                    return  # postponed
             carried = self.deferred.carried(instance_id, commit.consumed)
             prepared = await prepare(self.hub, state, commit, self.hub.wall.now(), carried)
-            written = await self._checkpoint(state, prepared, commit)
-            if written is None:
-                self._postpone(state, commit)
-                return
-            outbox, handed = written
+            outbox, handed = await self._checkpoint(state, prepared, commit.consumed, handed_first)
             state.postponed = None
             state.instance = replace(commit.instance)
             state.needs_recovery = True  # until the row and the outbox are out
@@ -207,16 +210,16 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
     async def abandon(self, item: OrchestrationWorkItem) -> None:
         self._unlock(item.instance_id, item.lock_token)
 
-    async def _checkpoint(self, state: InstanceState, prepared: Prepared,
-                          commit: EpisodeCommit) -> tuple[Outbox, set[str]] | None:
+    async def _checkpoint(self, state: InstanceState, prepared: Prepared, consumed: Sequence[str],
+                          ahead: list[Send] | None = None) -> tuple[Outbox, set[str]]:
         """Write the checkpoint once the messages it consumed are durable at their senders,
         handing what it sends this host over meanwhile (:meth:`.Delivery.ahead`,
-        :meth:`.Children.ahead`); the rest of its outbox, to send now, and the children's
-        starts handed over.  ``None``: postponed instead (:mod:`.postponed`)."""
-        consumed = commit.consumed
+        :meth:`.Children.ahead`; ``ahead``: handed over already); the rest of its outbox, to send
+        now, and the children's starts handed over."""
         etag = state.sentinel.etag if state.sentinel else None
         columns = prepared.sentinel.columns(state.partition, self.hub.wall.now())
-        ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
+        if ahead is None:
+            ahead = self.delivery.ahead(prepared.outbox.sends, prepared.originals)
         handed = self.children.ahead(prepared.outbox.children, prepared.originals)
         try:
             if not await self.delivery.passed(consumed):
@@ -224,15 +227,12 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
             await self.follow_ups.wait(state.instance_id)
             if state.needs_recovery:
                 raise WorkItemLost(f"the last checkpoint of instance {state.instance_id} is unfinished")
-            if await self._postpones(state, commit, prepared.outbox.sends, ahead, self.delivery.keeps):
-                self.delivery.confirm(ahead, (state.instance_id, None))  # kept by the instance itself
-                return None
             new_etag = await self.hub.history.write(state.instance_id, prepared.rows, columns, etag)
         except BaseException as exc:
             self.delivery.confirm(ahead, None)
             self.children.withdraw(prepared.outbox.children, handed)
-            if isinstance(exc, CheckpointConflict) and state.postponed is not None:
-                self.deferred.settle(state.postponed.consumed)  # storage has the instance's truth now
+            if isinstance(exc, CheckpointConflict):
+                self._drop_postponed(state, written=True)  # storage has the instance's truth now
             if isinstance(exc, StoreError) and (state.postponed is None or isinstance(exc, CheckpointConflict)):
                 self.cache.pop(state.instance_id, None)  # committed elsewhere, or unknown outcome: read it again
             if isinstance(exc, CheckpointConflict):
@@ -261,7 +261,7 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
         self.inbox.remove_partition(partition)
         self.recovery.forget(partition)
         for instance_id in [i for i, s in self.cache.items() if s.partition == partition]:
-            self._drop_postponed(self.cache.pop(instance_id), settle=False)  # the starts are put for the next owner
+            self._drop_postponed(self.cache.pop(instance_id))  # the starts come back to the next owner
 
     async def drain_partition(self, partition: int, *, wait: bool) -> None:
         """Before handing a partition back: wait for its episodes (if ``wait``: a work item is
@@ -289,7 +289,7 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
         if instance_id not in self.locks:
             state = self.cache.pop(instance_id, None)
             if state is not None:
-                self._drop_postponed(state, settle=True)
+                self._drop_postponed(state)  # its starts are deleted with the rest
             await self._delete(instance_id, [b.message.message_id for b in self.inbox.messages(instance_id)])
 
     def seed(self, instance_id: str, row_etag: str | None = None, row: dict | None = None,  # type: ignore[type-arg]
@@ -349,7 +349,8 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
     def _unlock(self, instance_id: str, token: str) -> None:
         if self.locks.get(instance_id) == token:
             del self.locks[instance_id]
-            self.inbox.unlock_all(instance_id)
+            state = self.cache.get(instance_id)
+            self.inbox.unlock_all(instance_id, but=state.postponed.consumed if state and state.postponed else ())
             if self.inbox.messages(instance_id):
                 self.hub.work.set()
 

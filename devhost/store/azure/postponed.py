@@ -1,19 +1,21 @@
-"""A sub-orchestration's first checkpoint, postponed and written with its second.
+"""An instance's first checkpoint, postponed and written with its second.
 
-A child this host started *ahead* (:mod:`.children`) usually runs one episode that schedules
-its work and waits: ``agent_step`` calls one activity.  Writing that checkpoint on its own
-costs a table batch and the Pending to Running row write, and nothing needs it: its start
-message stays durable in the parent's checkpoint, which keeps it open (:mod:`.deferred`) until
-a checkpoint of the child consumes it.  So such a first episode is *postponed*: its work items
-run (kept by the child), its events are replayed by the next episode, and the next checkpoint
-writes both episodes in one batch, which settles the start.
+An instance's first episode usually schedules its first work and waits: ``agent_step`` calls
+one activity, a workflow its first agent.  Writing that checkpoint on its own costs a table
+batch and the Pending to Running row write, and nothing needs it while its start message is
+durable elsewhere: in the parent's checkpoint, which keeps a sub-orchestration's start open
+(:mod:`.deferred`) until a checkpoint of the child consumes it, or in its control queue, from
+which a client's start is deleted only then.  So such a first episode is *postponed*: its work
+items run (kept by the instance), its events are replayed by the next episode, and the next
+checkpoint writes both episodes in one batch, which consumes the start.  The activity's
+completion need not wait for a checkpoint before it reaches the instance either.
 
-It is postponed only when the episode consumed nothing but starts kept by another instance's
-durable checkpoint, sends nothing but work items this host keeps, leaves the instance running,
-and the child's Pending row is this host's.  Nothing is lost if the host dies meanwhile: the
-parent's checkpoint is still open, so recovery sends the start again and the child runs from
-the beginning (its activities run at least once, as ever).  What must not happen is a
-completion made durable before the schedule it answers: before a completion of such a work
+It is postponed only when the episode consumed nothing but such starts, sends nothing but work
+items this host keeps, leaves the instance running, and the Pending row is this host's (its
+insert is waited for).  The starts stay in the inbox, locked, until then.  Nothing is lost if
+the host dies meanwhile: the start comes back (recovery sends it again, or its queue message
+shows again) and the instance runs from the beginning (activities run at least once, as ever).
+What must not happen is a completion made durable before the schedule it answers: before a completion of such a work
 item is put, the postponed checkpoint is written on its own (:meth:`write_postponed`, called by
 :meth:`.Delivery.hand_over`), and one whose postponed checkpoint was dropped (the partition
 went, the instance was purged) counts for nothing.  Status reads meanwhile show the Pending
@@ -25,13 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import replace
 
 from ...errors import StoreError, WorkItemLost
 from ..base import EpisodeCommit, OrchestrationWorkItem, RuntimeStatus
+from .commit import prepare_outbox
 from .deferred import Deferred
+from .delivery import Delivery
 from .envelopes import Send
+from .hub import Hub
 from .inbox import Inbox
 from .state import InstanceState
 
@@ -50,59 +54,81 @@ def merged(first: EpisodeCommit, commit: EpisodeCommit) -> EpisodeCommit:
 class PostponedSteps:
     """The postponing itself, for :class:`~.orchestrations.Orchestrations`."""
 
+    hub: Hub
     cache: dict[str, InstanceState]
     locks: dict[str, str]
     inbox: Inbox
     deferred: Deferred
-    _recent: OrderedDict[tuple[str, str], None]
+    delivery: Delivery
     _dropped: OrderedDict[str, None]
 
-    async def _postpones(self, state: InstanceState, commit: EpisodeCommit, sends: Sequence[Send],
-                         ahead: Sequence[Send], keeps: bool) -> bool:
-        """Whether this checkpoint (its waits for what it consumed passed) can be postponed;
-        waits for the insert of the child's row first."""
-        instance, consumed = commit.instance, list(commit.consumed)
-        if not (keeps and instance is not None and instance.runtime_status is RuntimeStatus.RUNNING
-                and state.postponed is None and state.sentinel is None and not state.history
-                and consumed and commit.activities and not commit.messages and not commit.started
-                and len(ahead) == len(sends) and all(self._kept_elsewhere(state, m) for m in consumed)):
-            return False
-        if state.row_inserting is not None:
-            await asyncio.shield(state.row_inserting)
-        return self.cache.get(state.instance_id) is state and state.row_etag is not None
+    def _may_postpone(self, state: InstanceState, commit: EpisodeCommit) -> bool:
+        """Whether the episode is a first one that only schedules work (what it consumed is
+        looked at once that is durable: :meth:`_first_handed`)."""
+        instance = commit.instance
+        return (self.delivery.keeps and self.hub.options.postpone_first and instance is not None
+                and instance.runtime_status is RuntimeStatus.RUNNING and state.postponed is None
+                and state.sentinel is None and not state.history and bool(commit.consumed)
+                and bool(commit.activities) and not commit.messages and not commit.started)
 
-    def _kept_elsewhere(self, state: InstanceState, message_id: str) -> bool:
-        """A message another instance's durable checkpoint keeps, never put (no queue copy)."""
-        kept = self.deferred.get(message_id)
-        if kept is None or kept.sender == state.instance_id or kept.is_work_item:
+    async def _first_handed(self, state: InstanceState, commit: EpisodeCommit) -> list[Send] | None:
+        """Hand the first episode's work items over at once (no rows to build first), and postpone
+        its checkpoint if it can be: ``None``.  Else the work items handed over, for the
+        checkpoint to confirm."""
+        outbox, originals = await prepare_outbox(self.hub, [], commit.activities)
+        ahead = self.delivery.ahead(outbox.sends, originals)
+        try:
+            ready = (len(ahead) == len(outbox.sends) and await self.delivery.passed(commit.consumed)
+                     and all(self._durable_elsewhere(state, m) for m in commit.consumed))
+            if ready and state.row_inserting is not None:
+                await asyncio.shield(state.row_inserting)  # the Pending row must be this host's
+        except BaseException:
+            self.delivery.confirm(ahead, None)
+            raise
+        if not (ready and self.cache.get(state.instance_id) is state and state.row_etag is not None):
+            return ahead
+        self.delivery.confirm(ahead, (state.instance_id, None))  # kept by the instance itself
+        self._postpone(state, commit)
+        return None
+
+    def _durable_elsewhere(self, state: InstanceState, message_id: str) -> bool:
+        """A message this host holds that another instance's durable checkpoint keeps (never
+        put), or that has a queue copy (a client's start: invisible while held here)."""
+        entry = next((b for b in self.inbox.messages(state.instance_id) if b.message.message_id == message_id), None)
+        if entry is None:
             return False
-        return not any(b.copies for b in self.inbox.messages(state.instance_id) if b.message.message_id == message_id)
+        kept = self.deferred.get(message_id)
+        if kept is not None:
+            return kept.sender != state.instance_id and not kept.is_work_item
+        return bool(entry.copies)
 
     def _postpone(self, state: InstanceState, commit: EpisodeCommit) -> None:
-        """Keep the episode for the next checkpoint: its messages are taken (not settled: their
-        senders keep them until a checkpoint of this instance is written)."""
+        """Keep the episode for the next checkpoint; its messages stay in the inbox, locked (not
+        consumed: they stay durable where they are until a checkpoint of this instance is written)."""
         assert commit.instance is not None
         state.postponed = commit
         state.instance = replace(commit.instance)
-        for message_id in commit.consumed:
-            self._recent[(state.instance_id, message_id)] = None
-        self.inbox.remove(state.instance_id, list(commit.consumed))
 
     def postponed_dropped(self, instance_id: str) -> bool:
         """The instance's postponed checkpoint will never be written here: what its work items
         complete counts for nothing."""
         return instance_id in self._dropped
 
-    def _drop_postponed(self, state: InstanceState, *, settle: bool) -> None:
-        """Forget a postponed checkpoint (``settle``: its starts are superseded, not to be sent again)."""
+    def _drop_postponed(self, state: InstanceState, *, written: bool = False) -> EpisodeCommit | None:
+        """Forget a postponed checkpoint; its starts are unlocked (the caller deletes them, or they
+        are read again).  ``written``: storage has it after all (a write whose outcome was not
+        known), so its starts are settled and its work items' completions still count."""
         first, state.postponed = state.postponed, None
         if first is None:
-            return
+            return None
+        self.inbox.set_locked(state.instance_id, list(first.consumed), False)
+        if written:
+            self.deferred.settle(first.consumed)
+            return first
         self._dropped[state.instance_id] = None
         while len(self._dropped) > _DROPPED:
             self._dropped.popitem(last=False)
-        if settle:
-            self.deferred.settle(first.consumed)
+        return first
 
     async def write_postponed(self, instance_id: str) -> bool | None:
         """Write the instance's postponed checkpoint now, if it has one.  ``True``: nothing is
@@ -131,7 +157,7 @@ class PostponedSteps:
         for state in [s for s in self.cache.values()
                       if s.postponed is not None and (partition is None or s.partition == partition)]:
             if await self.write_postponed(state.instance_id) is not True:
-                self._drop_postponed(state, settle=False)
+                self._drop_postponed(state)
 
     # provided by Orchestrations
     def _lock(self, instance_id: str) -> str: ...
