@@ -266,9 +266,10 @@ class Dispatcher:
         await self._dispatch()
 
     async def _renew(self, item: ActivityWorkItem) -> None:
-        while True:
-            item = await self.store.renew_activity_work_item(item)
-            await asyncio.sleep(self.options.activity_renew_interval)
+        with contextlib.suppress(WorkItemLost):  # let go of by the store: its completion says so
+            while True:
+                item = await self.store.renew_activity_work_item(item)
+                await asyncio.sleep(self.options.activity_renew_interval)
 
     # --- time -----------------------------------------------------------------------------
     async def _skip_time(self) -> bool:

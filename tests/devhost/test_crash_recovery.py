@@ -109,7 +109,7 @@ async def statuses(http: aiohttp.ClientSession, url: str, ids: list[str]) -> dic
 async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_in_flight_work(
     tmp_path, azurite_connection_string
 ):
-    seed = int.from_bytes(os.urandom(4), "big")
+    seed = int(os.environ.get("CRASH_SEED") or int.from_bytes(os.urandom(4), "big"))  # to replay a failure
     rng = random.Random(seed)
     hub = unique_hub_name("crash")
     executions = tmp_path / "executions.log"
@@ -142,7 +142,9 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_in_fligh
                     break
                 await asyncio.sleep(0.2)
         await host.stop()
-        detail = f"seed {seed}; devhost log: {host.log}"
+        unfinished = {i: final.get(i, {}).get("runtimeStatus") for i in workflows
+                      if final.get(i, {}).get("runtimeStatus") != "Completed"}
+        detail = f"seed {seed}; unfinished {unfinished}; devhost log: {host.log}"
         for instance_id, name in workflows.items():
             assert final[instance_id]["runtimeStatus"] == "Completed", detail
             assert final[instance_id]["output"] == expected_output(name, instance_id), detail

@@ -13,7 +13,10 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from devhost.engine import history as h
+from devhost.errors import WorkItemLost
 from devhost.store.base import RuntimeStatus
 from tests.devhost.store_kit import (
     NOW,
@@ -170,3 +173,75 @@ async def test_a_host_that_dies_with_a_client_start_postponed_runs_it_again_from
     successor = await durable.open(**QUICK)
     again = await lock(successor, wait=WAIT)
     assert again.instance_id == "root" and ids(again) == ids(item) and again.history == []
+
+
+async def test_a_host_killed_between_the_last_checkpoint_and_its_row_leaves_the_row_to_the_next_owner(durable):
+    """The row follows the history, as in the extension's tracking store; there the consumed
+    queue messages, deleted only after the row, bring the instance back.  A completion handed
+    over here has no queue copy, so the checkpoint stays open until its row is written, and the
+    next owner's recovery writes it (found in CI: a finished workflow shown Running for good)."""
+    host = await durable.open(**QUICK)
+    item = await started(host, "root")
+    await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("root", 1)]))
+    activity = await lock_activity(host, wait=WAIT)
+    completing = asyncio.ensure_future(host.complete_activity_work_item(activity, result_of(activity)))
+    last = await lock(host, wait=WAIT)
+    assert ids(last) == [result_of(activity).message_id]
+    cut_off = asyncio.Event()
+
+    async def killed_here(*args: Any, **kwargs: Any) -> None:
+        cut_off.set()
+        await asyncio.Event().wait()
+
+    host.hub.instances.replace = killed_here  # the row write of the last checkpoint never happens
+    ending = asyncio.ensure_future(
+        host.complete_orchestration_work_item(last, episode(last, RuntimeStatus.COMPLETED, output='"done"')))
+    await asyncio.wait_for(cut_off.wait(), WAIT)
+    await durable.crash(host)
+    for task in (completing, ending):
+        task.cancel()
+    await asyncio.gather(completing, ending, return_exceptions=True)
+    reader = await durable.open(dispatch=False)
+    assert h.EventType.TaskCompleted in [e["EventType"] for e in await reader.get_history("root")]  # written
+    assert (await reader.get_instance("root")).runtime_status == RuntimeStatus.PENDING  # the row is behind
+
+    successor = await durable.open(**QUICK)
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while (row := await reader.get_instance("root")).runtime_status != RuntimeStatus.COMPLETED:
+        assert asyncio.get_running_loop().time() < deadline, row
+        await successor.wait_for_work(0.2)
+    assert row.output == '"done"'
+
+
+@pytest.mark.parametrize("completed", ["during the drop", "after the drop"])
+async def test_a_dropped_postponed_checkpoint_lets_its_work_go_and_the_instance_runs_it_again(durable, completed):
+    """The partition is lost (a late lease renewal) and claimed again while the first checkpoint
+    is postponed: the instance runs again from its start, the old run's completion counts for
+    nothing, and the same work item runs again.  (It used to be taken for one this host already
+    had, whose completion was dropped: the instance waited for good.)"""
+    host = await durable.open(**QUICK, handover_seconds=60)
+    item = await started(host, "root")
+    await host.complete_orchestration_work_item(item, replace(episode(item), activities=[work_item("root", 1)]))
+    old = await lock_activity(host, wait=WAIT)
+    completing = None
+    if completed == "during the drop":
+        completing = asyncio.ensure_future(host.complete_activity_work_item(old, result_of(old)))
+        while not host.inbox.has("root", result_of(old).message_id):  # handed over, waiting for the instance
+            await asyncio.sleep(0.01)
+    partition = host.names.partition("root")
+    host._lost(partition)
+    host._acquired(partition)
+    with pytest.raises(WorkItemLost):
+        await asyncio.wait_for(completing or host.complete_activity_work_item(old, result_of(old)), WAIT)
+
+    again = await lock(host, wait=WAIT)  # the start, back from its queue
+    assert again.instance_id == "root" and ids(again) == ids(item) and again.history == []
+    await host.complete_orchestration_work_item(again, replace(episode(again), activities=[work_item("root", 1)]))
+    new = await lock_activity(host, wait=WAIT)
+    assert new is not None and new.message_id == old.message_id
+    completing = asyncio.ensure_future(host.complete_activity_work_item(new, result_of(new)))
+    last = await lock(host, wait=WAIT)
+    assert ids(last) == [result_of(new).message_id]
+    await host.complete_orchestration_work_item(last, episode(last, RuntimeStatus.COMPLETED))
+    await completing
+    assert (await host.get_instance("root")).runtime_status == RuntimeStatus.COMPLETED

@@ -46,7 +46,7 @@ class Completions(Protocol):
         self, send: Send, original: Message, update: Callable[[str], Awaitable[Receipt | None]]
     ) -> bool | None: ...
 
-    async def hand_over(self, send: Send, original: Message) -> bool: ...
+    async def hand_over(self, send: Send, original: Message, void: Callable[[], bool] = ...) -> bool: ...
 
     async def completion_found(self, content: str, data: dict[str, Any], receipt: Receipt) -> None: ...
 
@@ -65,6 +65,10 @@ class _Held:
     """The send of a kept work item (never put)."""
     ahead: asyncio.Future[bool] | None = None
     """Held before the checkpoint that schedules it was written: whether it was (:meth:`WorkItems.ahead`)."""
+    token: str | None = None
+    """The lock token of the run in progress (a run let go of is told from a new one by it)."""
+    void: bool = False
+    """Let go of: the checkpoint that scheduled it will never be written (:meth:`WorkItems.void`)."""
 
     async def settled_receipt(self) -> Receipt | None:
         """The receipt once this host's put is done (``None``: that put failed)."""
@@ -157,10 +161,27 @@ class WorkItems:
             held = self.prefetched.get(send.message_id) or self.running.get(send.message_id)
             if keep is not None:
                 self.deferred.keep(keep[0], send, keep[1])
-            elif self.prefetched.get(send.message_id) is held:
-                self.prefetched.pop(send.message_id, None)
+            elif held is not None:
+                self._let_go(held)
             if held is not None and held.ahead is not None and not held.ahead.done():
                 held.ahead.set_result(keep is not None)
+
+    def void(self, message_ids: Sequence[str]) -> None:
+        """Let go of kept work items whose checkpoint will never be written (a postponed one that
+        was dropped, :mod:`.postponed`): one not run yet never runs, a running one's completion
+        counts for nothing, and the id is free for the instance to schedule again."""
+        for message_id in message_ids:
+            held = self.prefetched.get(message_id) or self.running.get(message_id)
+            if held is not None and held.kept is not None:
+                self._let_go(held)
+        self.deferred.forget(message_ids)
+
+    def _let_go(self, held: _Held) -> None:
+        held.void = True
+        message_id = held.item.message_id
+        for table in (self.prefetched, self.running):
+            if table.get(message_id) is held:
+                del table[message_id]
 
     async def poll(self, count: int) -> int:
         """Receive up to ``count`` work items into the prefetch buffer; how many came."""
@@ -215,24 +236,29 @@ class WorkItems:
                 self.prefetched[message_id] = held
                 self.prefetched.move_to_end(message_id, last=False)
                 raise
+            held.token = uuid.uuid4().hex
             self.running[held.item.message_id] = held
             self.room_freed.set()
-            return replace(held.item, dequeue_count=held.attempts, lock_token=uuid.uuid4().hex)
+            return replace(held.item, dequeue_count=held.attempts, lock_token=held.token)
         return None
 
-    async def renew(self, item: ActivityWorkItem) -> ActivityWorkItem:
+    def _held(self, item: ActivityWorkItem) -> _Held:
+        """The running work item locked as ``item`` (a new run of its id is another one)."""
         held = self.running.get(item.message_id)
-        if held is None or not await self._renew(held):
+        if held is None or held.token != item.lock_token:
             raise WorkItemLost(f"activity work item {item.message_id} is not locked")
-        return replace(item, lock_token=uuid.uuid4().hex)
+        return held
+
+    async def renew(self, item: ActivityWorkItem) -> ActivityWorkItem:
+        if not await self._renew(self._held(item)):
+            raise WorkItemLost(f"activity work item {item.message_id} is not locked")
+        return item  # the token names the run, which goes on
 
     async def complete(self, item: ActivityWorkItem, result: Message) -> None:
-        held = self.running.get(item.message_id)
-        if held is None:
-            raise WorkItemLost(f"activity work item {item.message_id} is not locked")
+        held = self._held(item)
         held.completing = True  # no renewal from here: it would make the receipt below stale
         if held.ahead is not None and not await asyncio.shield(held.ahead):
-            del self.running[item.message_id]
+            self._let_go(held)
             raise WorkItemLost(f"activity work item {item.message_id} was scheduled by a checkpoint never written")
         try:
             parked = await self._park(held, result)
@@ -240,6 +266,8 @@ class WorkItems:
                 await self.deliver(result)
         finally:
             held.completing = False
+        if held.void:
+            raise WorkItemLost(f"activity work item {item.message_id} was scheduled by a checkpoint never written")
         del self.running[item.message_id]
         self._remember(item.message_id)
         if held.kept is not None:
@@ -259,7 +287,7 @@ class WorkItems:
         send = await envelopes.prepare_message(result, self.hub.payloads)
         if receipt is None:  # kept, never put: nothing to park in
             self.deferred.completing(held.item.message_id, result.message_id)
-            return await self.delivery.hand_over(send, result)
+            return await self.delivery.hand_over(send, result, lambda: held.void)
 
         async def update(body: str) -> Receipt | None:
             return await self.queue.set_visibility(receipt, self.hub.options.lock_seconds, content=body)
@@ -267,8 +295,9 @@ class WorkItems:
         return bool(await self.delivery.park(send, result, update))
 
     async def abandon(self, item: ActivityWorkItem) -> None:
-        held = self.running.pop(item.message_id, None)
-        if held is not None:
+        held = self.running.get(item.message_id)
+        if held is not None and held.token == item.lock_token:
+            del self.running[item.message_id]
             held.attempts += 1
             self.prefetched[item.message_id] = held
             self.hub.work.set()

@@ -4,6 +4,14 @@ Preparing does every upload first (large history fields, payload columns, messag
 a large outbox), so what follows is: one conditional table transaction (history rows +
 sentinel: the commit point), the instance row, the outbox, the deletion of consumed
 messages.  Nothing here writes a table or a queue.
+
+A checkpoint is written *open* (``IsCheckpointComplete = false``) while anything after it must
+still happen: sends (:mod:`.deferred`), and a row whose status changes.  The extension's
+tracking store writes the row after the history too, and deletes the consumed queue messages
+only after the row, so a crash in between brings them back and the row is written then; a
+completion handed over here has no queue copy, so it is the open checkpoint that the next
+owner's recovery finds (:mod:`.recovery`) and finishes.  Once the row is out, housekeeping
+marks it complete.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ async def prepare(
     hub: Hub, state: InstanceState, commit: EpisodeCommit, when: datetime, carried: Carried | None = None
 ) -> Prepared:
     """``carried``: sends of earlier checkpoints still open (:mod:`.deferred`); the sentinel names
-    them too, but they are not sent again."""
+    them too, but they are not sent again.  The checkpoint is open while they, its outbox, or a
+    status change of its row are not out."""
     instance = commit.instance
     assert instance is not None
     carried = carried or Carried()
@@ -56,13 +65,14 @@ async def prepare(
     row_task = row_columns(hub, state, instance, checkpoint)
     outbox_task = prepare_outbox(hub, commit.messages, commit.activities, commit.started)
     encoded, row, (outbox, originals) = await asyncio.gather(rows_task, row_task, outbox_task)
+    status_changes = (state.row_columns or {}).get("RuntimeStatus") != row.get("RuntimeStatus")
     sentinel = Sentinel(
         instance_id=instance.instance_id,
         execution_id=instance.execution_id,
         checkpoint=checkpoint,
         generation=instance.generation,
         history_length=len(history),
-        complete=not (outbox or carried),
+        complete=not (outbox or carried or status_changes),
         consumed=state.consumed.add(list(commit.consumed), int(when.timestamp()),
                                     hub.options.consumed_retention_seconds),
         carried_blobs=carried.blobs,

@@ -117,15 +117,23 @@ class Deferred:
                 kept.blob = blob
 
     def settle(self, message_ids: Iterable[str]) -> None:
-        done: set[str] = set()
-        for message_id in message_ids:
-            kept = self._kept.pop(message_id, None)
-            if kept is None:
-                continue
-            by_sender = self._by_sender[kept.sender]
-            del by_sender[message_id]
-            if not by_sender:
-                del self._by_sender[kept.sender]
-                done.add(kept.sender)
+        done = {sender for m in message_ids if (sender := self._pop(m)) is not None}
         for sender in done:
             self._settled(sender)
+
+    def forget(self, message_ids: Iterable[str]) -> None:
+        """Drop kept sends of a checkpoint that will never be written (nothing is settled)."""
+        for message_id in message_ids:
+            self._pop(message_id)
+
+    def _pop(self, message_id: str) -> str | None:
+        """Remove a kept send; its sender if that was the sender's last one."""
+        kept = self._kept.pop(message_id, None)
+        if kept is None:
+            return None
+        by_sender = self._by_sender[kept.sender]
+        del by_sender[message_id]
+        if by_sender:
+            return None
+        del self._by_sender[kept.sender]
+        return kept.sender

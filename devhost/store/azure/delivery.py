@@ -64,8 +64,7 @@ class Delivery:
         owns: Callable[[int], bool],
         consumed: Callable[[str, str], bool],
         deferred: Deferred,
-        write_postponed: Callable[[str], Awaitable[bool | None]] | None = None,
-        postponed_dropped: Callable[[str], bool] | None = None,
+        write_postponed: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.hub = hub
         self.inbox = inbox
@@ -74,7 +73,6 @@ class Delivery:
         self.consumed = consumed
         self.deferred = deferred
         self.write_postponed = write_postponed or _nothing_postponed
-        self.postponed_dropped = postponed_dropped or (lambda _instance_id: False)
         self._handovers: dict[str, asyncio.Future[None]] = {}
         self._gates: dict[str, asyncio.Future[bool]] = {}
         self._withdrawn: OrderedDict[str, None] = OrderedDict()
@@ -214,19 +212,19 @@ class Delivery:
         except StoreError as exc:  # their senders' checkpoints stay open: recovery sends them
             log.warning("could not put the messages kept for partition %s: %s", partition, exc)
 
-    async def hand_over(self, send: Send, original: Message) -> bool:
+    async def hand_over(self, send: Send, original: Message, void: Callable[[], bool] = lambda: False) -> bool:
         """Hold a completion (of a work item that has no queue message) for an instance of this
         host, and return once it is durable: consumed by a checkpoint of the instance, or put
         after ``handover_seconds``.  ``False``: not for here (send it as usual).  Dropped (``True``)
-        when the checkpoint that scheduled it was postponed and will never be written."""
-        if self.postponed_dropped(send.instance_id):
-            return True
+        once ``void`` says the work item was let go of (:meth:`void`)."""
         partition, queue = self.hub.control_queue(send.instance_id)
         if not (self.hub.options.dispatch and self.owns(partition)):
             return False
         if self.inbox.has(send.instance_id, send.message_id) or self.consumed(send.instance_id, send.message_id):
             return False
         message, sequence = await self._message(send, original)
+        if void():
+            return True
         waiter = self._handovers[send.message_id] = asyncio.get_running_loop().create_future()
         self._hold(partition, [(message, sequence)])
         try:
@@ -237,18 +235,28 @@ class Delivery:
                 if self.consumed(send.instance_id, send.message_id):
                     return True
                 written = await self.write_postponed(send.instance_id)  # its schedule first
-                if written is False:
-                    self.inbox.remove(send.instance_id, [send.message_id])
+                if void():
                     return True
                 if written:
                     break
         finally:
             self._handovers.pop(send.message_id, None)
-        if self.consumed(send.instance_id, send.message_id):
+        if self.consumed(send.instance_id, send.message_id) or void():
             return True
         receipt = await queue.put(send.body, invisible_for=self.hub.options.lock_seconds)
         await self._copy(message, partition, receipt, sequence)
         return True
+
+    def void(self, instance_id: str, work_item_ids: Sequence[str]) -> None:
+        """Let go of kept work items of ``instance_id`` whose checkpoint will never be written
+        (:meth:`~.activities.WorkItems.void`), and of the completions held for them."""
+        completions = [k.completion for m in work_item_ids if (k := self.deferred.get(m)) and k.completion]
+        self.work_items.void(work_item_ids)
+        self.inbox.remove(instance_id, completions)
+        for completion in completions:
+            waiter = self._handovers.get(completion)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)  # its hand-over sees the work item let go of
 
     def durable(self, message_ids: Sequence[str]) -> None:
         """A checkpoint that consumed ``message_ids`` is durable: handed-over completions are done."""

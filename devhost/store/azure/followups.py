@@ -103,7 +103,7 @@ class FollowUpSteps:
     def _unlock(self, instance_id: str, token: str) -> None: ...
 
     async def _follow_up(self, state: InstanceState, prepared: Prepared, outbox: Outbox, handed: set[str],
-                         carried: bool, taken: list[Buffered]) -> None:
+                         taken: list[Buffered]) -> None:
         """Row, outbox and queue deletions of a durable checkpoint: independent of each other
         (one round trip of latency); on failure the checkpoint is left to recovery."""
         instance_id = state.instance_id
@@ -118,14 +118,25 @@ class FollowUpSteps:
                 state.mark_due = time.monotonic()  # retry soon
             raise
         state.needs_recovery = False
-        if prepared.outbox or carried:
-            due = time.monotonic() + self.hub.options.checkpoint_mark_delay
-            state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
-        if (state.instance is not None and state.instance.runtime_status.is_terminal and not prepared.outbox
+        if not prepared.sentinel.complete:
+            if _ended(state) and not prepared.outbox:  # open for its row only, which is out: nothing follows
+                with contextlib.suppress(StoreError):
+                    await self._mark(state)
+            if not state.sentinel or not state.sentinel.complete:
+                due = time.monotonic() + self.hub.options.checkpoint_mark_delay
+                state.mark_due = due if state.mark_due is None else min(state.mark_due, due)
+        self._retire(state)
+
+    def _retire(self, state: InstanceState) -> None:
+        """Drop an ended instance whose checkpoint is complete from the cache: it is read again if
+        anything still comes, and :attr:`ended` answers the status reads that follow."""
+        instance_id = state.instance_id
+        if (_ended(state) and state.sentinel is not None and state.sentinel.complete
                 and not self.deferred.open(instance_id) and instance_id not in self.locks
                 and self.cache.get(instance_id) is state):
-            self.cache.pop(instance_id, None)  # done: read it again if anything still comes
-            self.ended.keep(state.instance)  # but answer the status reads that follow
+            assert state.instance is not None
+            self.cache.pop(instance_id, None)
+            self.ended.keep(state.instance)
 
     async def _row(self, state: InstanceState, columns: dict) -> None:  # type: ignore[type-arg]
         if state.row_inserting is not None:
@@ -213,5 +224,11 @@ class FollowUpSteps:
             except StoreError as exc:
                 log.warning("could not finish the checkpoint of %s yet: %s", instance_id, exc)
                 state.mark_due = now + 1.0
+                continue
             finally:
                 self._unlock(instance_id, token)
+            self._retire(state)
+
+
+def _ended(state: InstanceState) -> bool:
+    return state.instance is not None and state.instance.runtime_status.is_terminal

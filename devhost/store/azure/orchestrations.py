@@ -81,7 +81,6 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
         self.children: Children  # set by the store (it needs the delivery)
         self.last_now: datetime | None = None
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._dropped: OrderedDict[str, None] = OrderedDict()
 
     def consumed(self, instance_id: str, message_id: str) -> bool:
         """Consumed by a checkpoint of the cached instance, or recently by this host (the
@@ -201,7 +200,7 @@ class Orchestrations(FollowUpSteps, PostponedSteps):
             state.needs_recovery = True  # until the row and the outbox are out
             taken = self._consume(instance_id, list(commit.consumed))
             follow_up = self.follow_ups.start(
-                instance_id, self._follow_up(state, prepared, outbox, handed, bool(carried), taken))
+                instance_id, self._follow_up(state, prepared, outbox, handed, taken))
         finally:
             self._unlock(instance_id, item.lock_token)  # the next episode may run during the follow-up
         if follow_up is not None:

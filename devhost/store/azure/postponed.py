@@ -17,16 +17,16 @@ the host dies meanwhile: the start comes back (recovery sends it again, or its q
 shows again) and the instance runs from the beginning (activities run at least once, as ever).
 What must not happen is a completion made durable before the schedule it answers: before a completion of such a work
 item is put, the postponed checkpoint is written on its own (:meth:`write_postponed`, called by
-:meth:`.Delivery.hand_over`), and one whose postponed checkpoint was dropped (the partition
-went, the instance was purged) counts for nothing.  Status reads meanwhile show the Pending
-row, as storage does.
+:meth:`.Delivery.hand_over`).  When a postponed checkpoint is dropped (the partition went, the
+instance was started again or purged), its work items are let go of (:meth:`.Delivery.void`):
+what they complete counts for nothing, and the instance may schedule them again when it runs
+from its start.  Status reads meanwhile show the Pending row, as storage does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import replace
 
 from ...errors import StoreError, WorkItemLost
@@ -40,7 +40,6 @@ from .inbox import Inbox
 from .state import InstanceState
 
 log = logging.getLogger("devhost.store.azure")
-_DROPPED = 10_000
 
 
 def merged(first: EpisodeCommit, commit: EpisodeCommit) -> EpisodeCommit:
@@ -60,7 +59,6 @@ class PostponedSteps:
     inbox: Inbox
     deferred: Deferred
     delivery: Delivery
-    _dropped: OrderedDict[str, None]
 
     def _may_postpone(self, state: InstanceState, commit: EpisodeCommit) -> bool:
         """Whether the episode is a first one that only schedules work (what it consumed is
@@ -109,11 +107,6 @@ class PostponedSteps:
         state.postponed = commit
         state.instance = replace(commit.instance)
 
-    def postponed_dropped(self, instance_id: str) -> bool:
-        """The instance's postponed checkpoint will never be written here: what its work items
-        complete counts for nothing."""
-        return instance_id in self._dropped
-
     def _drop_postponed(self, state: InstanceState, *, written: bool = False) -> EpisodeCommit | None:
         """Forget a postponed checkpoint; its starts are unlocked (the caller deletes them, or they
         are read again).  ``written``: storage has it after all (a write whose outcome was not
@@ -124,23 +117,19 @@ class PostponedSteps:
         self.inbox.set_locked(state.instance_id, list(first.consumed), False)
         if written:
             self.deferred.settle(first.consumed)
-            return first
-        self._dropped[state.instance_id] = None
-        while len(self._dropped) > _DROPPED:
-            self._dropped.popitem(last=False)
+        else:
+            self.delivery.void(state.instance_id, [a.message_id for a in first.activities])
         return first
 
-    async def write_postponed(self, instance_id: str) -> bool | None:
+    async def write_postponed(self, instance_id: str) -> bool:
         """Write the instance's postponed checkpoint now, if it has one.  ``True``: nothing is
-        postponed (any more); ``False``: it was dropped; ``None``: not now (an episode of the
-        instance is committing it, or the write failed): ask again later."""
-        if instance_id in self._dropped:
-            return False
+        postponed (any more); ``False``: not now (an episode of the instance is committing it,
+        or the write failed): ask again later."""
         state = self.cache.get(instance_id)
         if state is None or state.postponed is None:
             return True
         if instance_id in self.locks or state.instance is None:
-            return None
+            return False
         token = self._lock(instance_id)
         item = OrchestrationWorkItem(instance_id=instance_id, instance=replace(state.instance), history=[],
                                      messages=[], lock_token=token)
@@ -148,7 +137,7 @@ class PostponedSteps:
             await self.complete(item, EpisodeCommit(replace(state.instance)))
         except (StoreError, WorkItemLost) as exc:
             log.warning("could not write the postponed checkpoint of %s yet: %s", instance_id, exc)
-            return None
+            return False
         return state.postponed is None
 
     async def write_postponed_of(self, partition: int | None) -> None:
@@ -156,7 +145,7 @@ class PostponedSteps:
         checkpoints, or drop them (the parents' checkpoints still hold the starts)."""
         for state in [s for s in self.cache.values()
                       if s.postponed is not None and (partition is None or s.partition == partition)]:
-            if await self.write_postponed(state.instance_id) is not True:
+            if not await self.write_postponed(state.instance_id):
                 self._drop_postponed(state)
 
     # provided by Orchestrations

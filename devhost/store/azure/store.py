@@ -122,7 +122,7 @@ class AzureStore:
         self.work_items = WorkItems(self.hub, self._deliver_result, deferred)
         self.orchestrations.delivery = Delivery(
             self.hub, self.inbox, self.work_items, self.leases.owns, self.orchestrations.consumed, deferred,
-            self.orchestrations.write_postponed, self.orchestrations.postponed_dropped,
+            self.orchestrations.write_postponed,
         )
         self.work_items.delivery = self.orchestrations.delivery
         self.orchestrations.children = Children(self.hub, self.orchestrations.delivery, self.orchestrations.cache,
