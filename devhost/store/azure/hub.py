@@ -45,10 +45,10 @@ class AzureStoreOptions:
     """An instance's first checkpoint that only schedules work is written with its second
     (:mod:`.postponed`); ``False`` writes every checkpoint, as the Durable extension does."""
     keep_work_items: int = 1000
+    """At most this many work items held (prefetched or kept) for keeping another one."""
     handover_seconds: float = 0.25
     """How long the completion of a kept work item waits in memory for the checkpoint that
     consumes it before it is put (its activity counts as done once either happened)."""
-    """At most this many work items held (prefetched or kept) for keeping another one."""
     max_buffered: int = 5000
     max_cached_instances: int = 1000
     ended_seconds: float = 10.0
